@@ -24,6 +24,7 @@ def atomic_output(final: Path) -> Iterator[Path]:
         yield temp
         with temp.open("rb+") as handle:
             os.fsync(handle.fileno())
+        temp.chmod(0o644)  # mkstemp makes 0600; a copy meant for publishing is not secret
         os.replace(temp, final)
     finally:
         temp.unlink(missing_ok=True)

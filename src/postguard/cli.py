@@ -10,7 +10,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from postguard import modelfiles
@@ -115,14 +114,12 @@ def run(argv: list[str] | None = None) -> int:
     except (InputError, modelfiles.ModelError) as exc:
         typer.echo(f"postguard: error: {exc}", err=True)
         return 2
-    except click.exceptions.UsageError as exc:
-        typer.echo(f"postguard: usage error: {exc.format_message()}", err=True)
-        return 2
-    except click.ClickException as exc:
-        typer.echo(f"postguard: error: {exc.format_message()}", err=True)
-        return 2
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("postguard: aborted", err=True)
+        return 2
+    except typer.TyperException as exc:  # Typer's own (vendored click) usage errors
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        typer.echo(f"postguard: usage error: {' '.join(message.split())}", err=True)
         return 2
     return int(code or 0)
 

@@ -8,6 +8,7 @@ check and the file: a check that did not run must never look like a check that p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 NAME_CATEGORIES = frozenset({"full_name_with_image", "pupil_data"})
+SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n\s*\n")
 
 
 class CheckFailed(Exception):
@@ -335,13 +337,11 @@ def _where(source: str | None) -> str:
 
 
 def _sentence(fixed_text: str, hit: NameHit) -> str:
-    """The sentence around the (now first-name) hit, for a readable suggestion."""
-    start = max(fixed_text.rfind(".", 0, hit.start), fixed_text.rfind("\n", 0, hit.start)) + 1
-    ends = [
-        i for i in (fixed_text.find(".", hit.start), fixed_text.find("\n", hit.start)) if i >= 0
-    ]
-    end = min(ends) + 1 if ends else len(fixed_text)
-    return fixed_text[start:end].strip()
+    """The sentence around the (now first-name) hit, on one line, for a readable suggestion."""
+    starts = [m.end() for m in SENTENCE_END.finditer(fixed_text, 0, hit.start)]
+    end = SENTENCE_END.search(fixed_text, hit.start)
+    sentence = fixed_text[starts[-1] if starts else 0 : end.end() if end else len(fixed_text)]
+    return " ".join(sentence.split())
 
 
 def _unchecked_findings(draft: Draft) -> list[Finding]:
@@ -405,17 +405,16 @@ def _locate_in_body(report: Report, draft: Draft, register: Register) -> None:
         line = draft.body_line + draft.body.count("\n", 0, span.start)
         column = span.start - (draft.body.rfind("\n", 0, span.start) + 1) + 1
         finding.location = replace(finding.location, text=replace(span, line=line, column=column))
-        before = draft.body[max(0, span.start - 60) : span.start].split("\n")[-1]
-        after = draft.body[span.end : span.end + 60].split("\n")[0]
+        before = " ".join(draft.body[max(0, span.start - 60) : span.start].split())
+        after = " ".join(draft.body[span.end : span.end + 60].split())
         words = (
             span.snippet
             if finding.category in NAME_CATEGORIES
             else draft.body[span.start : span.end]
         )
         finding.context = (
-            _without_full_names(before, register).lstrip()
-            + f"»{words}«"
-            + _without_full_names(after, register).rstrip()
+            f"…{_without_full_names(before, register)} »{words}« "
+            f"{_without_full_names(after, register)}…"
         )
 
 
@@ -476,7 +475,7 @@ def write_outputs(
                 finding.fixed = True
     front = {"channel": ctx.channel, "images": written}
     if draft.date:
-        front["date"] = draft.date.isoformat()
+        front["date"] = draft.date
     body = _without_full_names(draft.body, ctx.register)
     text = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n" + body
     write_text_atomic(out / "post.md", text)
