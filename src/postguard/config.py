@@ -43,9 +43,12 @@ class FaceSettings:
 
 @dataclass
 class TextSettings:
-    """Which spaCy pipeline to build on: `None` means `spacy.blank("en")` plus our rules."""
+    """Which spaCy pipeline to build on (`None`: `spacy.blank("en")` plus our rules), and the
+    trust's own rule packs, added to the shipped ones (their rule ids must be new; shipped rules
+    are tuned through `severity` and `disabled_rules`)."""
 
     model: str | None = None
+    packs: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -145,6 +148,9 @@ def load_config(path: Path | None, *, explicit: bool) -> Config:
         elif key == "text":
             _check_type(path, key, value, dict)
             _load_section(path, "text.", value, config.text)
+            if not all(isinstance(p, str) for p in config.text.packs):
+                raise InputError(path, "'text.packs' must be a list of file paths")
+            config.text.packs = [str(path.parent / p) for p in config.text.packs]
         else:
             raise InputError(path, f"unknown key '{key}'")
     _validate_faces(path, config.faces)
@@ -165,3 +171,9 @@ def _validate_faces(path: Path, faces: FaceSettings) -> None:
         raise InputError(path, "faces.redaction_scale must be at least 1.5")
     if faces.min_face_px < 40:
         raise InputError(path, "faces.min_face_px below 40 px cannot be encoded reliably")
+    if faces.detect_max_side < 640:
+        raise InputError(path, "faces.detect_max_side below 640 px loses small faces")
+    if not 0.2 <= faces.centerface_threshold <= 0.6:
+        raise InputError(path, "faces.centerface_threshold must be in [0.2, 0.6]")
+    if not 0 <= faces.hog_upsample <= 2:
+        raise InputError(path, "faces.hog_upsample must be 0, 1 or 2")

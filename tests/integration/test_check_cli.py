@@ -17,9 +17,9 @@ import exifread
 import jsonschema
 import numpy as np
 import pytest
-from cli_helpers import invoke
 from PIL import Image
 
+from cli_helpers import invoke
 from postguard.config import FaceSettings
 from postguard.images.faces import detect_faces
 
@@ -57,9 +57,15 @@ def test_json_report_fields(capsys, demo_draft):
     report = result.json()
     assert report["verdict"] == "block"
     for finding in report["findings"]:
-        assert {"rule", "category", "severity", "message", "clause", "location", "suggestion"} <= set(
-            finding
-        )
+        assert {
+            "rule",
+            "category",
+            "severity",
+            "message",
+            "clause",
+            "location",
+            "suggestion",
+        } <= set(finding)
         assert finding["severity"] in ("error", "warning", "info")
         assert finding["clause"]
     gps = [f for f in report["findings"] if f["category"] == "location_metadata"]
@@ -97,7 +103,9 @@ def test_out_writes_safe_copies_and_never_touches_originals(capsys, demo_draft, 
     report = result.json()
     fixed = {f["category"] for f in report["findings"] if f["fixed"]}
     assert {"location_metadata", "face_no_consent"} <= fixed
-    blocking = {f["category"] for f in report["findings"] if f["severity"] == "error" and not f["fixed"]}
+    blocking = {
+        f["category"] for f in report["findings"] if f["severity"] == "error" and not f["fixed"]
+    }
     assert blocking == {"full_name_with_image"}
 
     written = sorted(p.name for p in out.iterdir())

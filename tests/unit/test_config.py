@@ -55,6 +55,9 @@ def test_settings_apply(tmp_path):
         ("[faces]\nredaction_blocks = 8", "redaction_blocks must be 1..4"),
         ("[faces]\nmatch_distance = 0.7", "match_distance must be in"),
         ("[faces]\nredaction_scale = 1.0", "at least 1.5"),
+        ("[faces]\ndetect_max_side = 0", "detect_max_side below 640"),
+        ("[faces]\ncenterface_threshold = 0.9", "centerface_threshold must be in"),
+        ("[faces]\nhog_upsample = 5", "hog_upsample must be 0, 1 or 2"),
         ('[faces]\nmin_face_px = "big"', "must be a int"),
         ("channel = ", "invalid TOML"),
     ],
@@ -62,3 +65,24 @@ def test_settings_apply(tmp_path):
 def test_mistakes_are_named(tmp_path, text, problem):
     with pytest.raises(InputError, match=problem):
         load_config(_config(tmp_path, text), explicit=True)
+
+
+def test_trust_pack_adds_a_rule(tmp_path):
+    from postguard.text.rules import check_text
+
+    (tmp_path / "packs").mkdir()
+    (tmp_path / "packs" / "local.yaml").write_text(
+        "category: attack\nclause: Do not criticise partner organisations.\nrules:\n"
+        "  - id: attack.trust_partner\n    severity: warning\n"
+        "    message: criticism of a partner organisation\n"
+        "    explanation: Partners are named in our posts; criticism reflects on the trust.\n"
+        "    phrases: [riverside leisure centre is a disgrace]\n",
+        encoding="utf-8",
+    )
+    config = load_config(_config(tmp_path, '[text]\npacks = ["packs/local.yaml"]\n'), explicit=True)
+    text = "Sadly Riverside Leisure Centre is a disgrace."
+    findings = [f for f in check_text(text, config) if f.rule == "attack.trust_partner"]
+    assert [
+        (f.severity.value, text[f.location.text.start : f.location.text.end]) for f in findings
+    ] == [("warning", "Riverside Leisure Centre is a disgrace")]
+    assert findings[0].clause == "Do not criticise partner organisations."

@@ -86,13 +86,28 @@ def test_excel_export_cp1252_bom_semicolons_uk_dates(tmp_path):
     ("pupil_rows", "consent_rows", "file", "line", "problem"),
     [
         ("P1;A;B;;;5;yes;no\r\nP1;C;D;;;5;yes;no\r\n", "", "pupils.csv", 3, "duplicate pupil_id"),
-        ("P1;A;B;;;5;yes;no\r\n", "P1;website;granted;parent;31/02/2025;;\r\n", "consents.csv", 2,
-         "bad date"),
-        ("P1;A;B;;;5;yes;no\r\n", "P1;Yearbook;granted;parent;01/02/2025;;\r\n", "consents.csv", 2,
-         "unknown purpose 'Yearbook'"),
+        (
+            "P1;A;B;;;5;yes;no\r\n",
+            "P1;website;granted;parent;31/02/2025;;\r\n",
+            "consents.csv",
+            2,
+            "bad date",
+        ),
+        (
+            "P1;A;B;;;5;yes;no\r\n",
+            "P1;Yearbook;granted;parent;01/02/2025;;\r\n",
+            "consents.csv",
+            2,
+            "unknown purpose 'Yearbook'",
+        ),
         ("P1;A;B;;;5;maybe;no\r\n", "", "pupils.csv", 2, "not yes/no"),
-        ("P1;A;B;;;5;yes;no\r\n", "P2;website;granted;parent;01/02/2025;;\r\n", "consents.csv", 2,
-         "unknown pupil_id P2"),
+        (
+            "P1;A;B;;;5;yes;no\r\n",
+            "P2;website;granted;parent;01/02/2025;;\r\n",
+            "consents.csv",
+            2,
+            "unknown pupil_id P2",
+        ),
     ],
 )
 def test_problems_name_file_and_line(tmp_path, pupil_rows, consent_rows, file, line, problem):
