@@ -26,8 +26,21 @@ def atomic_output(final: Path) -> Iterator[Path]:
             os.fsync(handle.fileno())
         temp.chmod(0o644)  # mkstemp makes 0600; a copy meant for publishing is not secret
         os.replace(temp, final)
+        _fsync_dir(final.parent)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make the rename durable; not every platform can open a directory, which is harmless."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def write_text_atomic(final: Path, text: str) -> None:

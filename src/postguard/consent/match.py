@@ -19,6 +19,7 @@ from functools import cache
 from types import ModuleType
 
 import numpy as np
+from PIL import ImageFile
 
 from postguard.config import FaceSettings
 from postguard.images.faces import detect_faces
@@ -53,6 +54,9 @@ def _face_recognition() -> ModuleType:
         model_path(name)
     import face_recognition
 
+    # face_recognition sets this process-wide at import, which would make Pillow accept
+    # truncated photos silently from then on: postguard must refuse them (fail closed).
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     return face_recognition
 
 
