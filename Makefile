@@ -41,6 +41,15 @@ test: $(FIXTURES)
 	$(BIN)/ruff check src tests bench fixtures
 	$(BIN)/python -m pytest -q
 
+# Figures for docs/benchmarks.md (the face benchmark needs ../shared/data/images).
+eval: $(STAMP)
+	$(BIN)/python bench/eval_text.py
+
+bench: $(FIXTURES)
+	$(BIN)/python bench/bench_check.py
+	$(BIN)/python bench/bench_strip.py
+	$(BIN)/python bench/bench_faces.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench fixtures
 

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 import yaml
 
-MANIFEST = Path(__file__).resolve().parents[2] / "models" / "manifest.yaml"
+# POSTGUARD_MODEL_MANIFEST points at another manifest (used to prove that an altered or missing
+# model file stops the checks rather than letting a post through).
+MANIFEST = Path(
+    os.environ.get(
+        "POSTGUARD_MODEL_MANIFEST",
+        Path(__file__).resolve().parents[2] / "models" / "manifest.yaml",
+    )
+)
 
 
 class ModelError(RuntimeError):

@@ -135,7 +135,11 @@ def _face_decisions(
             continue
         match = matcher.match(encode_face(work.decoded.pixels, face.box, settings))
         if match.pupil_id is None:
-            decisions.append(FaceDecision(decision="redact", reason=match.reason, **base))
+            decisions.append(
+                FaceDecision(
+                    decision="redact", reason=match.reason, distance=match.distance, **base
+                )
+            )
             continue
         pupil = ctx.register.pupils[match.pupil_id]
         consent = ctx.register.consent(match.pupil_id, ctx.channel, ctx.on)
@@ -394,6 +398,31 @@ def check_draft(draft: Draft, ctx: CheckContext) -> tuple[Report, list[_ImageWor
     _check_names(report, draft, works, ctx)
     _locate_in_body(report, draft, ctx.register)
     return report, works
+
+
+def mask_names(report: Report, register: Register) -> None:
+    """Cut every pupil's full name in the report to a first name, wherever it came from.
+
+    Reports are printed, saved and attached to audit logs, so they fall under the rule that no
+    output of postguard holds a pupil's full name: file and folder names, matched words quoted
+    in explanations and snippets are all masked. Offsets still point at the original text.
+    """
+
+    def mask(value: str | None) -> str | None:
+        return None if value is None else _without_full_names(value, register)
+
+    report.draft = mask(report.draft) or report.draft
+    report.text_path = mask(report.text_path)
+    for finding in report.findings:
+        finding.message = mask(finding.message) or ""
+        finding.explanation = mask(finding.explanation) or ""
+        finding.suggestion = mask(finding.suggestion)
+        finding.context = mask(finding.context)
+        loc = finding.location
+        text = loc.text and replace(loc.text, snippet=mask(loc.text.snippet) or "")
+        finding.location = replace(loc, text=text, image=mask(loc.image), field=mask(loc.field))
+    for image in report.images:
+        image.path = mask(image.path) or image.path
 
 
 def _locate_in_body(report: Report, draft: Draft, register: Register) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from importlib import resources
@@ -193,15 +194,25 @@ def test_unreadable_image_blocks_naming_the_file(capsys, tmp_path):
     assert problem["severity"] == "error"
 
 
-def test_name_in_file_name_is_found_and_not_copied(capsys, tmp_path, demo_draft):
-    draft = _post(tmp_path / "d", "Great running at sports day!")
+def test_no_report_format_repeats_a_full_name(capsys, tmp_path, demo_draft):
+    """Names in folder, file names, alt text and flagged sentences never reach a report."""
+    draft = _post(
+        tmp_path / "maya-okafor-100m",
+        "---\nimages:\n  - file: maya_okafor_100m.jpg\n    alt: Maya Okafor wins\n---\n"
+        "Great running at sports day! Maya Okafor has ADHD and did brilliantly.",
+    )
     (draft / "maya_okafor_100m.jpg").write_bytes((demo_draft / "finish-line.jpg").read_bytes())
     out = tmp_path / "safe"
-    result = invoke(capsys, "check", draft, "--out", out, "--format", "json")
-    assert result.code == 1
-    finding = next(f for f in result.json()["findings"] if f["category"] == "full_name_with_image")
-    assert finding["location"]["field"] == "filename:maya_okafor_100m.jpg"
-    assert [p.name for p in out.iterdir() if p.suffix == ".jpg"] == ["01-Maya_100m.jpg"]
+    for fmt in ("text", "json", "sarif"):
+        result = invoke(capsys, "check", draft, "--format", fmt, "--out", out)
+        assert result.code == 1
+        assert "okafor" not in (result.out + result.err).lower(), fmt
+    report = invoke(capsys, "check", draft, "--format", "json").json()
+    fields = {f["location"].get("field") for f in report["findings"]}
+    assert {"filename:Maya_100m.jpg", "alt:Maya_100m.jpg"} <= fields
+    assert "pupil_data.medical_sen" in {f["rule"] for f in report["findings"]}
+    assert sorted(p.name for p in out.iterdir()) == ["01-Maya_100m.jpg", "post.md"]
+    assert "okafor" not in (out / "post.md").read_text(encoding="utf-8").lower()
 
 
 @pytest.mark.parametrize(
@@ -234,3 +245,33 @@ def test_console_script_exit_codes(tmp_path, demo_draft):
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr
     assert missing.stderr.count("\n") == 1
+
+
+def test_altered_model_blocks_the_post_and_writes_no_image(tmp_path, demo_draft):
+    """A detector that cannot run is a blocking finding naming the check and the file."""
+    manifest = (ROOT / "models" / "manifest.yaml").read_text(encoding="utf-8")
+    tampered = tmp_path / "manifest.yaml"
+    tampered.write_text(
+        manifest.replace(
+            "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc", "0" * 64
+        ),
+        encoding="utf-8",
+    )
+    exe = Path(sys.executable).parent / "postguard"
+    out = tmp_path / "safe"
+    result = subprocess.run(
+        [exe, "check", demo_draft, "--format", "json", "--out", out],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "POSTGUARD_MODEL_MANIFEST": str(tampered)},
+        cwd=ROOT,
+    )
+    assert result.returncode == 1
+    failures = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "input.faces"]
+    assert len(failures) == 2
+    assert all(f["severity"] == "error" and "centerface" in f["message"] for f in failures)
+    assert sorted(Path(f["location"]["image"]).name for f in failures) == [
+        "banner.png",
+        "finish-line.jpg",
+    ]
+    assert sorted(p.name for p in out.iterdir()) == ["post.md"]

@@ -34,15 +34,14 @@ def _where(finding: Finding, report: Report) -> str:
 
 
 def _finding_lines(finding: Finding, report: Report) -> list[str]:
-    fixed = " [fixed in the safe copy]" if finding.fixed else ""
-    lines = [f"  {finding.category}  {finding.rule}{fixed}", f"    {_where(finding, report)}"]
+    lines = [f"  {finding.category}  {finding.rule}", f"    {_where(finding, report)}"]
     lines.append(f"    {finding.message}")
     if finding.context:
         lines.append(f"    in: “{finding.context}”")
     if finding.explanation:
         lines.append(f"    why: {finding.explanation}")
     lines.append(f"    policy: {finding.clause}")
-    if finding.suggestion:
+    if finding.suggestion and not finding.fixed:
         lines.append(f"    suggestion: {finding.suggestion}")
     return lines
 
@@ -51,10 +50,14 @@ def render_text(report: Report, style: Callable[..., str] = typer.style) -> str:
     """Findings grouped by severity, then every face decision, then the verdict line."""
     out = [f"postguard check {report.draft}  (channel: {report.channel})", ""]
     findings = report.sorted_findings()
-    for severity, (heading, colour) in HEADINGS.items():
-        group = [f for f in findings if f.severity is severity and not f.fixed]
-        if severity is Severity.ERROR:
-            group += [f for f in findings if f.severity is severity and f.fixed]
+    groups = [
+        (heading, colour, [f for f in findings if f.severity is severity and not f.fixed])
+        for severity, (heading, colour) in HEADINGS.items()
+    ]
+    groups.insert(
+        2, ("Fixed in the safe copies", typer.colors.GREEN, [f for f in findings if f.fixed])
+    )
+    for heading, colour, group in groups:
         if not group:
             continue
         out.append(style(f"{heading} ({len(group)})", fg=colour, bold=True))

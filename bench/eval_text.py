@@ -1,0 +1,99 @@
+"""Precision, recall and F1 of the text checks, per category.
+
+Two sources: the project's golden posts (tests/golden/text/*.yaml: ordinary.yaml holds posts that
+must not be flagged, every other file holds posts violating the category it is named after), and
+the general-purpose corpora in ../shared/data/text/*.tsv (label<TAB>text<TAB>source), where a
+sentence counts as flagged when a finding of the mapped categories reaches warning or error.
+Usage: .venv/bin/python bench/eval_text.py
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import yaml
+
+from postguard.config import Config
+from postguard.findings import Severity
+from postguard.text.rules import check_text
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden" / "text"
+SHARED = ROOT.parent / "shared" / "data" / "text"
+CATEGORIES = ("political", "personal_view", "non_neutral", "offensive", "attack", "pupil_data")
+# shared file -> (positive label, categories that count as flagging it)
+SHARED_TASKS = {
+    "eval_offensive.tsv": ("offensive", {"offensive", "attack"}),
+    "eval_bias.tsv": ("biased", {"non_neutral", "political", "personal_view", "attack"}),
+    "eval_partisan.tsv": ("partisan", {"political", "personal_view", "non_neutral", "attack"}),
+}
+
+
+def flagged(text: str, config: Config) -> set[str]:
+    """Categories with at least one warning or error finding."""
+    return {
+        f.category
+        for f in check_text(text, config)
+        if f.severity in (Severity.ERROR, Severity.WARNING)
+    }
+
+
+def prf(tp: int, fp: int, fn: int) -> str:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return f"{precision:.2f} | {recall:.2f} | {f1:.2f}"
+
+
+def golden(config: Config) -> list[str]:
+    posts: list[tuple[str, str]] = []  # (true category or "ordinary", text)
+    for path in sorted(GOLDEN.glob("*.yaml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]:
+            posts.append((path.stem, case["text"]))
+    results = [(truth, flagged(text, config)) for truth, text in posts]
+    ordinary = [cats for truth, cats in results if truth == "ordinary"]
+    rows = [
+        f"Golden posts: {len(posts)} ({len(ordinary)} ordinary). Ordinary posts with a warning "
+        f"or error: {sum(bool(c) for c in ordinary)} of {len(ordinary)}.",
+        "",
+        "| category | posts | precision | recall | F1 |",
+        "|---|---|---|---|---|",
+    ]
+    for category in CATEGORIES:
+        tp = sum(1 for t, c in results if t == category and category in c)
+        fp = sum(1 for t, c in results if t != category and category in c)
+        fn = sum(1 for t, c in results if t == category and category not in c)
+        rows.append(f"| {category} | {tp + fn} | {prf(tp, fp, fn)} |")
+    return rows
+
+
+def shared(config: Config) -> list[str]:
+    if not SHARED.is_dir():
+        return [f"(shared corpora not found at {SHARED})"]
+    rows = ["| file | sentences | precision | recall | F1 |", "|---|---|---|---|---|"]
+    for name, (positive, categories) in SHARED_TASKS.items():
+        tp = fp = fn = total = 0
+        with (SHARED / name).open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                total += 1
+                hit = bool(flagged(row["text"], config) & categories)
+                truth = row["label"] == positive
+                tp += hit and truth
+                fp += hit and not truth
+                fn += truth and not hit
+        rows.append(f"| {name} | {total} | {prf(tp, fp, fn)} |")
+    return rows
+
+
+def main() -> int:
+    config = Config()
+    print("\n".join(golden(config)))
+    print()
+    print("\n".join(shared(config)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
