@@ -73,13 +73,9 @@ def check(
     """Check one draft post; exit 0 pass/warn, 1 blocked, 2 input error."""
     from postguard.consent.register import load_register
     from postguard.draft import load_draft
-    from postguard.pipeline import (
-        CheckContext,
-        check_draft,
-        check_out_dir,
-        mask_names,
-        write_outputs,
-    )
+    from postguard.names import mask_report
+    from postguard.outputs import check_out_dir, write_outputs
+    from postguard.pipeline import CheckContext, check_draft
     from postguard.render.sarif import render_sarif
     from postguard.render.text import render_text
 
@@ -97,7 +93,7 @@ def check(
     report, works = check_draft(loaded, ctx)
     if out is not None and not dry_run:
         write_outputs(report, loaded, works, out, ctx)
-    mask_names(report, ctx.register)
+    mask_report(report, ctx.register)
     if output_format is OutputFormat.json:
         typer.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     elif output_format is OutputFormat.sarif:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from postguard.consent.register import Pupil, Register
+from postguard.findings import Report
 
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 STAFF_TITLE = re.compile(r"\b(?:mr|mrs|ms|miss|mx|dr|sir|dame|prof|rev)\.?\s+$")
@@ -99,3 +100,35 @@ def first_name_version(text: str, hits: list[NameHit], register: Register) -> st
 def initials(pupil: Pupil) -> str:
     """How reports refer to a named pupil: never the full name, which no output may contain."""
     return f"{pupil.display_forename[:1]}. {(pupil.preferred_surname or pupil.legal_surname)[:1]}."
+
+
+def without_full_names(text: str, register: Register) -> str:
+    """`text` with every register pupil's full name cut to a first name."""
+    return first_name_version(text, find_full_names(text, register), register)
+
+
+def mask_report(report: Report, register: Register) -> None:
+    """Cut every pupil's full name in a report to a first name, wherever it came from.
+
+    Reports are printed, saved and attached to audit logs, so they fall under the rule that no
+    output of postguard holds a pupil's full name: file and folder names, matched words quoted
+    in explanations and snippets are all masked. Offsets still point at the original text.
+    """
+
+    def mask(value: str | None) -> str | None:
+        return None if value is None else without_full_names(value, register)
+
+    report.draft = without_full_names(report.draft, register)
+    report.text_path = mask(report.text_path)
+    for finding in report.findings:
+        finding.message = without_full_names(finding.message, register)
+        finding.explanation = without_full_names(finding.explanation, register)
+        finding.suggestion = mask(finding.suggestion)
+        finding.context = mask(finding.context)
+        loc = finding.location
+        text = loc.text and replace(
+            loc.text, snippet=without_full_names(loc.text.snippet, register)
+        )
+        finding.location = replace(loc, text=text, image=mask(loc.image), field=mask(loc.field))
+    for image in report.images:
+        image.path = without_full_names(image.path, register)

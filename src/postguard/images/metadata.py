@@ -676,9 +676,7 @@ def write_clean(image: DecodedImage, pixels: np.ndarray, dest_dir: Path, stem: s
             picture.save(temp, fmt, **options)
             problems = verify_clean(temp)
             if problems:
-                raise MetadataError(
-                    "the clean copy still carries metadata: " + "; ".join(problems)
-                )
+                raise MetadataError("the clean copy still carries metadata: " + "; ".join(problems))
     except OSError as exc:
         raise MetadataError(f"could not write {final} ({exc.strerror or exc})") from exc
     except ValueError as exc:

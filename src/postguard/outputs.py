@@ -1,0 +1,92 @@
+"""The safe-to-post copies written by `check --out`.
+
+Each image is redacted where consent is missing (and the redaction verified), then re-encoded
+without metadata (verified three ways by write_clean), and renamed into place only once both
+checks passed. Originals are never opened for writing. No output may hold a pupil's full name,
+so file names, alt texts and the post text are written with full names cut to first names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from postguard.atomic import write_text_atomic
+from postguard.draft import Draft
+from postguard.errors import InputError
+from postguard.findings import Report
+from postguard.images.metadata import write_clean
+from postguard.images.redact import redact, verify_redaction
+from postguard.names import without_full_names
+from postguard.pipeline import CheckContext, CheckFailed, ImageWork, guarded
+
+
+class RedactionNotVerified(RuntimeError):
+    """A redacted face could still be detected and recognised: the copy is not written."""
+
+
+def check_out_dir(out: Path, draft: Draft) -> None:
+    """Refuse an output folder inside the draft: outputs must never mix with originals."""
+    resolved, root = out.resolve(), draft.root.resolve()
+    if resolved == root or root in resolved.parents:
+        raise InputError(out, "output folder must not be inside the draft folder")
+    for ref in draft.images:
+        if ref.path.resolve().parent == resolved:
+            raise InputError(out, "output folder holds an original image")
+
+
+def write_outputs(
+    report: Report, draft: Draft, works: list[ImageWork], out: Path, ctx: CheckContext
+) -> None:
+    """Write the safe copies and mark the findings they fix as fixed.
+
+    An image is written only when every check on it ran and no face in it is blocked. The name
+    findings stay blocking even though the written text uses first names: a person reviews
+    that wording (re-running `check` on the output folder).
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    report.output_dir = str(out)
+    written: list[dict[str, str]] = []
+    for index, work in enumerate(works):
+        if not work.writable or any(f.decision == "blocked" for f in work.result.faces):
+            continue
+        stem = f"{index + 1:02d}-" + without_full_names(Path(work.ref.name).stem, ctx.register)
+        try:
+            path = guarded(
+                report,
+                "redact+write",
+                str(work.ref.path),
+                lambda w=work, n=stem: _write_image(w, out, n, ctx),
+            )
+        except CheckFailed:
+            continue
+        work.result.output = str(path)
+        entry = {"file": path.name}
+        if work.ref.alt:
+            entry["alt"] = without_full_names(work.ref.alt, ctx.register)
+        written.append(entry)
+        for finding in report.findings:
+            if finding.fixable and finding.location.image == str(work.ref.path):
+                finding.fixed = True
+    front: dict[str, object] = {"channel": ctx.channel, "images": written}
+    if draft.date:
+        front["date"] = draft.date
+    body = without_full_names(draft.body, ctx.register)
+    text = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n" + body
+    write_text_atomic(out / "post.md", text)
+
+
+def _write_image(work: ImageWork, out: Path, stem: str, ctx: CheckContext) -> Path:
+    """Redact, verify the redaction, then re-encode without metadata (verified by write_clean)."""
+    assert work.decoded is not None
+    pixels = work.decoded.pixels
+    boxes = [f.box for f in work.result.faces if f.decision == "redact"]
+    if boxes:
+        redacted = redact(pixels, boxes, ctx.config.faces)
+        problems = verify_redaction(pixels, redacted, boxes, ctx.config.faces)
+        if problems:
+            raise RedactionNotVerified("; ".join(problems))
+        pixels = redacted
+    return write_clean(work.decoded, np.ascontiguousarray(pixels), out, stem)
