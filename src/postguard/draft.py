@@ -54,11 +54,6 @@ class Draft:
     images: list[ImageRef] = field(default_factory=list)
     unchecked: list[Path] = field(default_factory=list)
 
-    @property
-    def root(self) -> Path:
-        """The folder the draft lives in: outputs must never be written inside it."""
-        return self.source if self.source.is_dir() else self.source.parent
-
 
 def read_text_file(path: Path) -> str:
     """Read post text the way staff save it: UTF-8 (with or without BOM), else Windows-1252."""

@@ -28,13 +28,20 @@ class RedactionNotVerified(RuntimeError):
 
 
 def check_out_dir(out: Path, draft: Draft) -> None:
-    """Refuse an output folder inside the draft: outputs must never mix with originals."""
-    resolved, root = out.resolve(), draft.root.resolve()
-    if resolved == root or root in resolved.parents:
-        raise InputError(out, "output folder must not be inside the draft folder")
-    for ref in draft.images:
-        if ref.path.resolve().parent == resolved:
-            raise InputError(out, "output folder holds an original image")
+    """Refuse an output folder inside a draft folder, or one that holds an original file.
+
+    Safe copies beside their originals get mixed up with them (and a later check of the draft
+    folder would attach them); a text-file draft has no folder of its own, so only the folders
+    holding its originals are refused.
+    """
+    resolved = out.resolve()
+    if draft.source.is_dir():
+        root = draft.source.resolve()
+        if resolved == root or root in resolved.parents:
+            raise InputError(out, "output folder must not be inside the draft folder")
+    originals = [draft.text_path, *(ref.path for ref in draft.images)]
+    if any(path is not None and path.resolve().parent == resolved for path in originals):
+        raise InputError(out, "output folder holds an original file of the draft")
 
 
 def write_outputs(

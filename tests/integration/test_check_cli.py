@@ -176,12 +176,30 @@ def test_ordinary_text_post_passes(capsys, tmp_path):
 
 def test_full_name_without_images_is_pupil_data(capsys, tmp_path):
     draft = _post(tmp_path / "d", "Chloé Smith-Jones won the county poetry prize.")
-    report = invoke(capsys, "check", draft, "--format", "json").json()
+    result = invoke(capsys, "check", draft, "--format", "json")
+    assert result.code == 0, "warnings only: the post may go out"
+    report = result.json()
+    assert report["verdict"] == "warn"
     names = [f for f in report["findings"] if f["rule"].startswith("names.")]
     assert [(f["category"], f["severity"]) for f in names] == [("pupil_data", "warning")]
     draft2 = _post(tmp_path / "e", "Amelia Jones won the county poetry prize.")
     result = invoke(capsys, "check", draft2, "--format", "json")
     assert result.code == 1, "no name_full consent for P1001: an error"
+
+
+def test_text_file_with_image_options(capsys, tmp_path, demo_draft):
+    text = tmp_path / "caption.txt"
+    text.write_text("Our Year 6 runners at the finish line!", encoding="utf-8")
+    result = invoke(
+        capsys, "check", text, "--image", demo_draft / "finish-line.jpg", "--format", "json"
+    )
+    assert result.code == 1, "GPS and an unconsented face block until --out fixes them"
+    report = result.json()
+    assert [Path(i["path"]).name for i in report["images"]] == ["finish-line.jpg"]
+    out = tmp_path / "safe"
+    fixed = invoke(capsys, "check", text, "--image", demo_draft / "finish-line.jpg", "--out", out)
+    assert fixed.code == 0, fixed.out
+    assert sorted(p.name for p in out.iterdir()) == ["01-finish-line.jpg", "post.md"]
 
 
 def test_unreadable_image_blocks_naming_the_file(capsys, tmp_path):
@@ -275,3 +293,13 @@ def test_altered_model_blocks_the_post_and_writes_no_image(tmp_path, demo_draft)
         "finish-line.jpg",
     ]
     assert sorted(p.name for p in out.iterdir()) == ["post.md"]
+
+
+def test_out_beside_the_originals_is_refused(capsys, tmp_path, demo_draft):
+    text = tmp_path / "caption.txt"
+    text.write_text("Sports day!", encoding="utf-8")
+    result = invoke(
+        capsys, "check", text, "--image", demo_draft / "finish-line.jpg", "--out", tmp_path
+    )
+    assert result.code == 2
+    assert "output folder holds an original file of the draft" in result.err
