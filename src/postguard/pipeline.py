@@ -142,13 +142,17 @@ def _scan_image(report: Report, ref: ImageRef, ctx: CheckContext) -> ImageWork:
 
 
 def _decide_faces(report: Report, works: list[ImageWork], ctx: CheckContext) -> None:
-    """Match faces against enrolled pupils, only when some image has faces (enrolment is slow)."""
+    """Match faces against enrolled pupils, only when some image has faces.
+
+    Only then is the encodings store read, and only then do its warnings (pupils not enrolled,
+    stale encodings) concern the post.
+    """
     with_faces = [(w, w.decoded) for w in works if w.detected and w.decoded is not None]
     if not with_faces:
         return
     settings = ctx.config.faces
     try:
-        matcher = guarded(
+        matcher, register_findings = guarded(
             report,
             "enrolment",
             str(ctx.register.directory),
@@ -158,6 +162,7 @@ def _decide_faces(report: Report, works: list[ImageWork], ctx: CheckContext) -> 
         for work, _ in with_faces:
             work.writable = False
         return
+    report.findings += register_findings
     for work, decoded in with_faces:
         pixels = decoded.pixels
         try:

@@ -8,6 +8,7 @@ a face too small to encode, an ambiguous match, or nobody at all has no consent.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,36 +16,85 @@ import numpy as np
 from postguard.clauses import CLAUSES
 from postguard.config import FaceSettings
 from postguard.consent.register import Register
-from postguard.errors import InputError
+from postguard.consent.store import StoreState, read_state
+from postguard.consent.wording import plural, pupil_list, stale_reasons
 from postguard.findings import FaceDecision, Finding, Location, Severity
-from postguard.images.decode import ImageDecodeError, decode_image
 from postguard.images.faces import DetectedFace
 
 if TYPE_CHECKING:
     from postguard.consent.match import FaceMatcher
 
 
-def build_matcher(register: Register, settings: FaceSettings) -> FaceMatcher | None:
-    """Enrol the reference photos of pupils with biometric consent, in memory only.
+def build_matcher(
+    register: Register, settings: FaceSettings
+) -> tuple[FaceMatcher | None, list[Finding]]:
+    """A matcher over the encodings `postguard register enrol` stored, plus register warnings.
 
-    A reference photo that cannot be used makes the register invalid (an input error): matching
-    against a partial set of pupils would silently treat the missing ones as strangers.
+    Nothing is encoded here. Falling back to encoding un-enrolled photos in memory would make
+    every check pay seconds per photo and hide a store that has fallen behind the register;
+    instead a pupil who is not enrolled matches nobody, so their face is redacted (the safe
+    error), and a warning says which command brings the store up to date. Only entries for
+    pupils with biometric consent today and for their current photos are used.
     """
-    if not register.references:
-        return None
-    from postguard.consent.match import FaceMatcher, encode_reference
+    from postguard.consent.match import FaceMatcher
 
+    state = read_state(register, settings)
+    findings = register_findings(register.directory, state)
     references: dict[str, list[np.ndarray]] = {}
-    for pupil_id, photos in register.references.items():
-        for photo in photos:
-            try:
-                encoding, problem = encode_reference(decode_image(photo).pixels, settings)
-            except ImageDecodeError as exc:
-                raise InputError(photo, f"unreadable reference photo: {exc}") from None
-            if encoding is None:
-                raise InputError(photo, problem)
-            references.setdefault(pupil_id, []).append(encoding)
-    return FaceMatcher(references, settings)
+    for entry in state.usable:
+        references.setdefault(entry.pupil_id, []).append(entry.encoding)
+    return (FaceMatcher(references, settings) if references else None), findings
+
+
+def register_findings(directory: Path, state: StoreState) -> list[Finding]:
+    """Warnings when the encodings store is behind the register (`consent_register`)."""
+    common = {
+        "category": "consent_register",
+        "severity": Severity.WARNING,
+        "clause": CLAUSES["consent_register"],
+        "location": Location(field=f"register:{directory}"),
+        "suggestion": f"run `postguard register enrol --register {directory}`, then check again",
+    }
+    findings = []
+    if state.missing:
+        pupils = state.unenrolled_pupils
+        if pupils:
+            verb = "has" if len(pupils) == 1 else "have"
+            message = (
+                f"{plural(len(pupils), 'pupil')} with biometric consent {verb} no stored "
+                "encodings: run `postguard register enrol`; their faces will be redacted"
+            )
+        else:
+            verb = "has" if len(state.missing) == 1 else "have"
+            message = (
+                f"{plural(len(state.missing), 'reference photo')} {verb} no stored encoding: "
+                "run `postguard register enrol`"
+            )
+        findings.append(
+            Finding(
+                rule="register.not_enrolled",
+                message=message,
+                explanation="Faces are matched only against encodings stored by `postguard "
+                "register enrol`, never computed during a check, and a face that matches nobody "
+                "has no consent. Reference photos without a stored encoding belong to "
+                f"{pupil_list(p.pupil_id for p in state.missing)}.",
+                **common,
+            )
+        )
+    if state.stale:
+        verb = "is" if len(state.stale) == 1 else "are"
+        findings.append(
+            Finding(
+                rule="register.stale_encodings",
+                message=f"{plural(len(state.stale), 'stored encoding')} {verb} out of date and "
+                "not used: run `postguard register enrol` to remove them",
+                explanation="Face encodings are biometric data, kept only for pupils with "
+                "biometric consent today, for their current reference photos and the current "
+                f"face model ({stale_reasons(state.stale)}).",
+                **common,
+            )
+        )
+    return findings
 
 
 def decide_faces(
