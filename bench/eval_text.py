@@ -21,6 +21,7 @@ from postguard.text.rules import check_text
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "text"
+CORPUS = ROOT / "tests" / "corpus"  # dev.yaml (tuning allowed) and test.yaml (reported)
 SHARED = ROOT.parent / "shared" / "data" / "text"
 CATEGORIES = ("political", "personal_view", "non_neutral", "offensive", "attack", "pupil_data")
 # shared file -> (positive label, categories that count as flagging it)
@@ -69,6 +70,34 @@ def golden(config: Config) -> list[str]:
     return rows
 
 
+def corpus(config: Config, split: str) -> list[str]:
+    """The blind corpus (written without sight of the rules): ordinary false alarms, and per
+    category both "caught" (any warning or error) and precision/recall of that category."""
+    posts = [
+        (set(p["labels"]), p["text"])
+        for p in yaml.safe_load((CORPUS / f"{split}.yaml").read_text(encoding="utf-8"))["posts"]
+    ]
+    results = [(labels, flagged(text, config)) for labels, text in posts]
+    ordinary = [cats for labels, cats in results if not labels]
+    rows = [
+        f"Blind corpus, {split} split: {len(posts)} posts. Ordinary posts with a warning or "
+        f"error: {sum(bool(c) for c in ordinary)} of {len(ordinary)} "
+        f"({100 * sum(bool(c) for c in ordinary) / max(1, len(ordinary)):.1f} %).",
+        "",
+        "| category | posts | caught (any finding) | precision | recall | F1 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for category in CATEGORIES:
+        members = [cats for labels, cats in results if category in labels]
+        caught = sum(bool(c) for c in members)
+        tp = sum(1 for labels, c in results if category in labels and category in c)
+        fp = sum(1 for labels, c in results if category not in labels and category in c)
+        fn = len(members) - tp
+        share = 100 * caught / max(1, len(members))
+        rows.append(f"| {category} | {len(members)} | {caught} ({share:.0f} %) | {prf(tp, fp, fn)} |")
+    return rows
+
+
 def shared(config: Config) -> list[str]:
     if not SHARED.is_dir():
         return [f"(shared corpora not found at {SHARED})"]
@@ -89,6 +118,9 @@ def shared(config: Config) -> list[str]:
 
 def main() -> int:
     config = Config()
+    for split in ("dev", "test"):
+        print("\n".join(corpus(config, split)))
+        print()
     print("\n".join(golden(config)))
     print()
     print("\n".join(shared(config)))

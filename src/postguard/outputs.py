@@ -21,6 +21,7 @@ from postguard.images.metadata import write_clean
 from postguard.images.redact import redact, verify_redaction
 from postguard.names import without_full_names
 from postguard.pipeline import CheckContext, CheckFailed, ImageWork, guarded
+from postguard.text.ignores import strip_directives
 
 
 class RedactionNotVerified(RuntimeError):
@@ -80,7 +81,7 @@ def write_outputs(
     front: dict[str, object] = {"channel": ctx.channel, "images": written}
     if draft.date:
         front["date"] = draft.date
-    body = without_full_names(draft.body, ctx.register)
+    body = without_full_names(strip_directives(draft.body), ctx.register)
     text = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n" + body
     write_text_atomic(out / "post.md", text)
 

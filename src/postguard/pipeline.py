@@ -9,6 +9,7 @@ check that passed. Writing the safe copies is `outputs.py`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -26,7 +27,8 @@ from postguard.images.decode import DecodedImage, ImageDecodeError, decode_image
 from postguard.images.faces import DetectedFace, detect_faces
 from postguard.images.metadata import metadata_findings, scan_metadata
 from postguard.names import without_full_names
-from postguard.text.rules import check_text
+from postguard.text.ignores import apply_ignores
+from postguard.text.rules import active_rules, check_text
 
 T = TypeVar("T")
 NAME_CATEGORIES = frozenset({"full_name_with_image", "pupil_data"})
@@ -87,18 +89,26 @@ def guarded(report: Report, check: str, where: str, run: Callable[[], T]) -> T:
     raise CheckFailed(check)
 
 
+def _check_body(text: str, config: Config) -> list[Finding]:
+    """Wording rules over the post body, then its inline ignores (body only: alt texts and
+    file names cannot carry directives)."""
+    rule_ids = {rule.id: rule.category for rule in active_rules(config)}
+    return apply_ignores(text, check_text(text, config), rule_ids)
+
+
 def _check_text(report: Report, draft: Draft, config: Config) -> None:
     """The body and every alt text, each guarded on its own."""
-    pieces = [("post text", draft.body, None)] + [
-        (f"alt text of {ref.name}", ref.alt, f"alt:{ref.name}") for ref in draft.images if ref.alt
+    checks: list[tuple[str, Callable[[], list[Finding]]]] = [
+        ("post text", lambda: _check_body(draft.body, config))
     ]
-    for where, text, source in pieces:
-        try:
-            report.findings += guarded(
-                report, "text", where, lambda t=text, s=source: check_text(t, config, field=s)
-            )
-        except CheckFailed:
-            continue
+    checks += [
+        (f"alt text of {ref.name}", lambda r=ref: check_text(r.alt, config, field=f"alt:{r.name}"))
+        for ref in draft.images
+        if ref.alt
+    ]
+    for where, run in checks:
+        with contextlib.suppress(CheckFailed):
+            report.findings += guarded(report, "text", where, run)
 
 
 def _unchecked_findings(draft: Draft) -> list[Finding]:

@@ -599,6 +599,11 @@ def _deduplicate(findings: list[Finding]) -> list[Finding]:
     return sorted(kept, key=lambda f: (f.location.text.start if f.location.text else 0, f.rule))
 
 
+def active_rules(config: Config) -> list[Rule]:
+    """The rules `check_text` runs for this config: shipped packs plus the trust's own."""
+    return _engine(config.text.model, tuple(config.text.packs)).rules
+
+
 def check_text(text: str, config: Config, *, field: str | None = None) -> list[Finding]:
     """Run every enabled rule over `text` (the post body, or e.g. ``alt:photo.jpg``).
 
