@@ -94,7 +94,9 @@ def corpus(config: Config, split: str) -> list[str]:
         fp = sum(1 for labels, c in results if category not in labels and category in c)
         fn = len(members) - tp
         share = 100 * caught / max(1, len(members))
-        rows.append(f"| {category} | {len(members)} | {caught} ({share:.0f} %) | {prf(tp, fp, fn)} |")
+        rows.append(
+            f"| {category} | {len(members)} | {caught} ({share:.0f} %) | {prf(tp, fp, fn)} |"
+        )
     return rows
 
 
