@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from postguard import modelfiles
+from postguard.commands.rules import rules_app
 from postguard.config import CHANNELS, DEFAULT_CONFIG_NAME, Config, load_config
 from postguard.errors import InputError
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="Model files shipped in PyPI packages, pinned by sha256.")
 app.add_typer(models_app, name="models")
+app.add_typer(rules_app, name="rules")
 
 
 class OutputFormat(StrEnum):
