@@ -43,12 +43,13 @@ test: $(FIXTURES)
 
 # Figures for docs/benchmarks.md (the face benchmark needs ../shared/data/images).
 eval: $(STAMP)
-	$(BIN)/python bench/eval_text.py
+	$(BIN)/python bench/eval_text.py --write
 
 bench: $(FIXTURES)
 	$(BIN)/python bench/bench_check.py
 	$(BIN)/python bench/bench_strip.py
 	$(BIN)/python bench/bench_faces.py
+	$(BIN)/python bench/bench_text.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench fixtures

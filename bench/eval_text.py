@@ -4,13 +4,15 @@ Two sources: the project's golden posts (tests/golden/text/*.yaml: ordinary.yaml
 must not be flagged, every other file holds posts violating the category it is named after), and
 the general-purpose corpora in ../shared/data/text/*.tsv (label<TAB>text<TAB>source), where a
 sentence counts as flagged when a finding of the mapped categories reaches warning or error.
-Usage: .venv/bin/python bench/eval_text.py
+Usage: .venv/bin/python bench/eval_text.py [--write]   (--write: also into docs/benchmarks.md,
+between the eval markers; `make eval` does this)
 """
 
 from __future__ import annotations
 
 import csv
 import sys
+from datetime import date
 from pathlib import Path
 
 import yaml
@@ -118,14 +120,21 @@ def shared(config: Config) -> list[str]:
     return rows
 
 
+DOC = ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- eval:text:start -->", "<!-- eval:text:end -->"
+
+
 def main() -> int:
     config = Config()
-    for split in ("dev", "test"):
-        print("\n".join(corpus(config, split)))
-        print()
-    print("\n".join(golden(config)))
-    print()
-    print("\n".join(shared(config)))
+    sections = [corpus(config, "test"), corpus(config, "dev"), golden(config), shared(config)]
+    report = "\n\n".join("\n".join(rows) for rows in sections)
+    print(report)
+    if "--write" in sys.argv[1:]:
+        doc = DOC.read_text(encoding="utf-8")
+        head, _, rest = doc.partition(START)
+        _, _, tail = rest.partition(END)
+        stamp = f"Measured {date.today().isoformat()} by `make eval`.\n\n"
+        DOC.write_text(f"{head}{START}\n{stamp}{report}\n{END}{tail}", encoding="utf-8")
     return 0
 
 
