@@ -9,6 +9,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check --pre
           --constraint constraints.txt
 STAMP  := $(VENV)/.postguard-installed
 FIXTURES := fixtures/demo/finish-line.jpg
+ENCODINGS := consent_data/.encodings/store.json
 DEMO_OUT ?= demo-out
 
 .PHONY: setup fixtures demo test lint eval bench clean
@@ -25,19 +26,24 @@ $(STAMP): pyproject.toml constraints.txt models/manifest.yaml Makefile
 
 # Demo and test photos are made here from public-domain photos shipped inside scikit-image,
 # never committed (see fixtures/README.md).
-fixtures: $(FIXTURES)
+fixtures: $(FIXTURES) $(ENCODINGS)
 
 $(FIXTURES): $(STAMP) fixtures/make_fixtures.py
 	$(BIN)/python fixtures/make_fixtures.py
 
-demo: $(FIXTURES)
+# Face encodings of the demo register's reference photo, which `check` matches faces against
+# (biometric data: owner-only file, never committed). Incremental: only new photos are encoded.
+$(ENCODINGS): $(FIXTURES) consent_data/pupils.csv consent_data/consents.csv models/manifest.yaml
+	$(BIN)/postguard register enrol --register consent_data
+
+demo: $(ENCODINGS)
 	@echo "== postguard check fixtures/demo --out $(DEMO_OUT)"
 	@$(BIN)/postguard check fixtures/demo --out $(DEMO_OUT); status=$$?; \
 	  if [ $$status -eq 1 ]; then \
 	    echo "== exit 1: blocked, as expected for this demo draft. Safe copies of the photos: $(DEMO_OUT)/"; \
 	  else exit $$status; fi
 
-test: $(FIXTURES)
+test: $(ENCODINGS)
 	$(BIN)/ruff check src tests bench fixtures
 	$(BIN)/python -m pytest -q
 
@@ -45,7 +51,7 @@ test: $(FIXTURES)
 eval: $(STAMP)
 	$(BIN)/python bench/eval_text.py --write
 
-bench: $(FIXTURES)
+bench: $(ENCODINGS)
 	$(BIN)/python bench/bench_check.py
 	$(BIN)/python bench/bench_strip.py
 	$(BIN)/python bench/bench_faces.py
@@ -55,4 +61,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench fixtures
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache fixtures/demo/*.jpg fixtures/demo/*.png consent_data/reference
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache fixtures/demo/*.jpg fixtures/demo/*.png consent_data/reference consent_data/.encodings

@@ -35,5 +35,5 @@ def demo_draft(tmp_path: Path) -> Path:
 def register_copy(tmp_path: Path) -> Path:
     """A private copy of the demo register that a test may edit."""
     copy = tmp_path / "register"
-    shutil.copytree(REGISTER, copy)
+    shutil.copytree(REGISTER, copy, ignore=shutil.ignore_patterns(".encodings"))
     return copy

@@ -15,8 +15,12 @@ from pathlib import Path
 
 
 @contextmanager
-def atomic_output(final: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `final`; rename it into place only if the block succeeds."""
+def atomic_output(final: Path, mode: int = 0o644) -> Iterator[Path]:
+    """Yield a temporary path beside `final`; rename it into place only if the block succeeds.
+
+    `mode` is set before the rename: 0644 for copies meant for publishing, 0600 for biometric
+    data, which must never be readable by others, not even for an instant.
+    """
     fd, name = tempfile.mkstemp(dir=final.parent, prefix=".postguard-", suffix=final.suffix)
     os.close(fd)
     temp = Path(name)
@@ -24,7 +28,7 @@ def atomic_output(final: Path) -> Iterator[Path]:
         yield temp
         with temp.open("rb+") as handle:
             os.fsync(handle.fileno())
-        temp.chmod(0o644)  # mkstemp makes 0600; a copy meant for publishing is not secret
+        temp.chmod(mode)
         os.replace(temp, final)
         _fsync_dir(final.parent)
     finally:

@@ -13,8 +13,9 @@ from typing import Annotated
 import typer
 
 from postguard import modelfiles
+from postguard.commands.register import register_app
 from postguard.commands.rules import rules_app
-from postguard.config import CHANNELS, DEFAULT_CONFIG_NAME, Config, load_config
+from postguard.config import CHANNELS, resolve_config
 from postguard.errors import InputError
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="Model files shipped in PyPI packages, pinned by sha256.")
 app.add_typer(models_app, name="models")
+app.add_typer(register_app, name="register")
 app.add_typer(rules_app, name="rules")
 
 
@@ -32,12 +34,6 @@ class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     sarif = "sarif"
-
-
-def _config(path: Path | None) -> Config:
-    if path is not None:
-        return load_config(path, explicit=True)
-    return load_config(Path(DEFAULT_CONFIG_NAME), explicit=False)
 
 
 def _channel(value: str | None) -> str | None:
@@ -81,7 +77,7 @@ def check(
     from postguard.render.sarif import render_sarif
     from postguard.render.text import render_text
 
-    settings = _config(config)
+    settings = resolve_config(config)
     loaded = load_draft(draft, image or [])
     if out is not None:
         check_out_dir(out, loaded)

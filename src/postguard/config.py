@@ -97,6 +97,12 @@ def _load_section(path: Path, prefix: str, table: dict[str, Any], target: Any) -
         setattr(target, key, value)
 
 
+def resolve_config(path: Path | None) -> Config:
+    """The config every command uses: the file named with --config (which must exist), else
+    ./postguard.toml when present, else the defaults."""
+    return load_config(path or Path(DEFAULT_CONFIG_NAME), explicit=path is not None)
+
+
 def load_config(path: Path | None, *, explicit: bool) -> Config:
     """Load the policy file; with no file, the defaults.
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from postguard.config import FaceSettings
+from postguard.consent.enrol import photo_problems
 from postguard.consent.register import load_register, validate_register
 from postguard.errors import InputError
 
@@ -139,3 +141,14 @@ def test_reference_photos_without_biometric_consent_are_refused(tmp_path):
 def test_missing_register_folder(tmp_path):
     with pytest.raises(InputError, match="consent register folder not found"):
         load_register(tmp_path / "nowhere")
+
+
+def test_validate_register_leaves_photos_to_the_photo_checks(register_copy):
+    """`check` runs validate_register every time, so it never decodes a reference photo."""
+    photo = register_copy / "reference" / "P1002" / "maya-2025.jpg"
+    photo.write_text("not a photo", encoding="utf-8")
+    register, problems = validate_register(register_copy)
+    assert register is not None and problems == []
+    assert [str(p) for p in photo_problems(register, FaceSettings())] == [
+        f"{photo}: unreadable reference photo: not an image file (looks like text)"
+    ]

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from postguard.config import DEFAULT_CONFIG_NAME, Config, load_config
+from postguard.config import Config, resolve_config
 from postguard.errors import InputError
 from postguard.findings import Severity
 from postguard.text.rules import Rule, active_rules, check_text
@@ -24,10 +24,6 @@ ConfigOption = Annotated[
 ]
 
 
-def _config(path: Path | None) -> Config:
-    return load_config(path or Path(DEFAULT_CONFIG_NAME), explicit=path is not None)
-
-
 def _effective(rule: Rule, config: Config) -> str:
     return config.severity_for(rule.id, rule.category, rule.severity)
 
@@ -35,7 +31,7 @@ def _effective(rule: Rule, config: Config) -> str:
 @rules_app.command("list")
 def list_rules(config: ConfigOption = None) -> None:
     """Every rule: id, category, severity (after the trust's overrides) and policy clause."""
-    settings = _config(config)
+    settings = resolve_config(config)
     rules = sorted(active_rules(settings), key=lambda r: (r.category, r.id))
     width = max(len(r.id) for r in rules)
     typer.echo(f"{'ID':<{width}}  {'CATEGORY':<13}  {'SEVERITY':<8}  CLAUSE")
@@ -61,7 +57,7 @@ def explain(
     config: ConfigOption = None,
 ) -> None:
     """What one rule catches, why, and examples that fire and that do not (checked live)."""
-    settings = _config(config)
+    settings = resolve_config(config)
     rules = {r.id: r for r in active_rules(settings)}
     rule = rules.get(rule_id)
     if rule is None:

@@ -31,8 +31,10 @@ _FACE_RECOGNITION_MODELS = ("face_encoder", "landmarks_5", "landmarks_68", "cnn_
 # its encoder, it is CC0 (the 68-point model is research-only iBUG 300-W data) and on the shared
 # photos it separated identities as well as the 68-point one did (same person: max 0.57 vs 0.58;
 # different people: min 0.58 vs 0.59, 73 faces of 18 people, boxes from our own detector).
-_LANDMARKS_MODEL = "small"
-_ENCODING_SIZE = 128
+LANDMARKS_MODEL = "small"
+ENCODING_SIZE = 128
+# One jitter: encodings must be reproducible so the store can key them by photo and model.
+NUM_JITTERS = 1
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,8 @@ def compute_encoding(pixels: np.ndarray, box: tuple[int, int, int, int]) -> np.n
     encodings = _face_recognition().face_encodings(
         np.ascontiguousarray(pixels),  # dlib refuses strided views such as crops
         known_face_locations=[location],
-        num_jitters=1,
-        model=_LANDMARKS_MODEL,
+        num_jitters=NUM_JITTERS,
+        model=LANDMARKS_MODEL,
     )
     return np.asarray(encodings[0], dtype=np.float64)
 
@@ -120,10 +122,10 @@ class FaceMatcher:
             if not encodings:
                 continue
             stacked = np.stack([np.asarray(e, dtype=np.float64) for e in encodings])
-            if stacked.shape[1:] != (_ENCODING_SIZE,):
+            if stacked.shape[1:] != (ENCODING_SIZE,):
                 raise ValueError(
                     f"reference encodings for {pupil_id} have shape {stacked.shape[1:]}, "
-                    f"expected ({_ENCODING_SIZE},)"
+                    f"expected ({ENCODING_SIZE},)"
                 )
             self._references[pupil_id] = stacked
 
