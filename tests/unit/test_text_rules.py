@@ -211,6 +211,25 @@ def test_staff_titles_are_not_pupils() -> None:
     assert "pupil_data.medical_sen" not in _rules("Mrs Patel has asthma and took the day off.")
 
 
+def test_org_entities_are_not_names() -> None:
+    doc = build_nlp()("Thanks to Cancer Research UK and Blueline Coaches for their help.")
+    labels = {ent.text: ent.label_ for ent in doc.ents}
+    assert labels["Cancer Research UK"] == "ORG"
+    assert labels["Blueline Coaches"] == "ORG"
+
+
+def test_post_scope_looks_for_requirements_in_other_sentences(tmp_path: Path) -> None:
+    body = GOOD_PACK.replace("    examples:", "    requires: {phrases: [council]}\n    examples:")
+    sentence = load_packs([_pack(tmp_path, body)])[-1]
+    assert sentence.scope == "sentence"
+    scoped = body.replace("    requires:", "    scope: post\n    requires:")
+    post = load_packs([_pack(tmp_path, scoped)])[-1]
+    assert post.scope == "post"
+    bad = _pack(tmp_path, body.replace("    requires:", "    scope: page\n    requires:"))
+    with pytest.raises(InputError, match="scope must be one of"):
+        load_packs([bad])
+
+
 def test_line_breaks_split_sentences() -> None:
     doc = build_nlp()("Trip news\nWe had a great day\r\nThanks all")
     assert len(list(doc.sents)) == 3

@@ -10,6 +10,9 @@ they need without a statistical model:
 * ``STAFF`` entities for titled adults ("Mrs Patel", "Mr Upton"), so that rules about an
   identifiable child never mistake a teacher for a pupil;
 * ``YEAR_GROUP`` entities ("Year 6", "Y6", "Reception"), which are not names either;
+* ``ORG`` entities: runs of capitalised words ending in a word that names a body or business
+  ("Northbridge Council", "Blueline Coaches", "Cancer Research UK"), so that rules about
+  criticism can see an organisation, and the NAME heuristic does not take its words for names;
 * ``NAME`` entities: capitalised words that look like a first name. This is deliberately a
   cheap heuristic used only to decide whether a medical or SEN detail is *about someone*;
   full pupil names are matched against the register by another module.
@@ -89,6 +92,20 @@ ORG_OR_EVENT_HEADS: frozenset[str] = frozenset(
 )
 
 
+# The last word of a capitalised run that names an organisation ("Northbridge Gazette").
+ORG_HEADS: tuple[str, ...] = (
+    "council", "councils", "academy", "trust", "school", "college", "university", "primary",
+    "high", "infants", "juniors", "coaches", "buses", "travel", "taxis", "transport", "ltd",
+    "limited", "plc", "group", "company", "services", "service", "gazette", "news", "times",
+    "post", "echo", "herald", "chronicle", "mail", "telegraph", "press", "advertiser",
+    "observer", "express", "guardian", "radio", "tv", "department", "ministry", "agency",
+    "authority", "partnership", "association", "society", "foundation", "charity", "research",
+    "police", "constabulary", "nhs", "hospital", "surgery", "practice", "club", "fc", "utd",
+    "united", "construction", "builders", "contractors", "developments", "homes", "estates",
+    "catering", "caterers", "cleaning", "solutions", "systems", "network", "networks",
+)
+
+
 @Language.component("postguard_line_breaks")
 def line_breaks(doc: Doc) -> Doc:
     """Start a new sentence after a line break: posts are often lines without full stops."""
@@ -131,7 +148,11 @@ def name_candidates(doc: Doc) -> Doc:
 def _ruler_patterns() -> list[dict[str, object]]:
     title = {"LOWER": {"IN": list(STAFF_TITLES)}}
     word = {"IS_TITLE": True, "IS_ALPHA": True}
+    proper = {"IS_TITLE": True, "IS_STOP": False, "LOWER": {"NOT_IN": list(STAFF_TITLES)}}
+    head = {"LOWER": {"IN": list(ORG_HEADS)}, "IS_UPPER": False}
     return [
+        {"label": "ORG", "pattern": [{**proper, "OP": "+"}, head, {"IS_UPPER": True, "OP": "?"}]},
+        {"label": "ORG", "pattern": [{**proper, "OP": "+"}, head, {"LOWER": {"IN": ["uk"]}}]},
         {"label": "STAFF", "pattern": [title, {**word, "OP": "+"}]},
         {"label": "STAFF", "pattern": [title, {"IS_TITLE": True, "OP": "+"}]},
         {"label": "YEAR_GROUP", "pattern": [{"LOWER": "year"}, {"IS_DIGIT": True}]},

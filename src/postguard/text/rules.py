@@ -4,7 +4,8 @@ Each pack in ``packs/`` holds the rules for one category (schema at the top of e
 Bare word lists are near chance at telling biased from neutral text (DESIGN.md §8), so a rule
 is more than a list: it matches token patterns, phrases, regexes or obfuscation-tolerant words;
 it may be cancelled by exceptions in the same sentence, may require something else in the same
-sentence (a medical term only matters *about someone*), and its severity is lowered by generic
+sentence (a medical term only matters *about someone*; ``scope: post`` widens both to the whole
+post), and its severity is lowered by generic
 context: a quotation or attribution ("the DfE announced"), a negation, a question, or a
 curriculum setting ("mock election", "pupils debated"). The cue lists for that context are in
 ``packs/_context.yaml`` so that a trust can read and tune them like the rules.
@@ -50,8 +51,11 @@ DEFAULT_CONTEXT: dict[str, str] = {
 TRIGGER_KEYS: tuple[str, ...] = ("patterns", "phrases", "regex", "words", "entities")
 RULE_KEYS: frozenset[str] = frozenset({
     "id", "severity", "clause", "message", "explanation", "suggestion", "exceptions",
-    "requires", "mitigations", "context", "examples", *TRIGGER_KEYS,
+    "requires", "mitigations", "context", "examples", "scope", *TRIGGER_KEYS,
 })
+# Where a rule looks for its exceptions and requirements: the sentence of the match (default),
+# or the whole post ("travellers have moved onto the field" ... "keep your cars locked").
+SCOPES: tuple[str, ...] = ("sentence", "post")
 PACK_KEYS: frozenset[str] = frozenset({"category", "clause", "defaults", "terms", "rules"})
 DEFAULT_KEYS: frozenset[str] = frozenset({"severity", "context", "suggestion"})
 
@@ -112,6 +116,7 @@ class Rule:
     mitigations: Trigger = field(default_factory=Trigger)
     context: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CONTEXT))
     examples: Examples = field(default_factory=Examples)
+    scope: str = "sentence"
     source: str = ""
 
 
@@ -289,6 +294,9 @@ def _rule(raw: Any, pack: dict[str, Any], terms: dict[str, list[str]], where: st
     if not isinstance(examples, dict) or set(examples) - {"fire", "pass"}:
         raise ValueError(f"{where}: examples must be a mapping with 'fire' and/or 'pass'")
     suggestion = raw.get("suggestion", defaults.get("suggestion"))
+    scope = raw.get("scope", "sentence")
+    if scope not in SCOPES:
+        raise ValueError(f"{where}: scope must be one of {', '.join(SCOPES)}")
     return Rule(
         id=rule_id,
         category=category,
@@ -307,6 +315,7 @@ def _rule(raw: Any, pack: dict[str, Any], terms: dict[str, list[str]], where: st
             fire=_string_list(examples.get("fire", []), f"{where}.examples.fire"),
             passes=_string_list(examples.get("pass", []), f"{where}.examples.pass"),
         ),
+        scope=scope,
     )
 
 
@@ -542,9 +551,10 @@ def _apply_rule(engine: _Engine, doc: Doc, rule: Rule, severity: Severity, hits:
         if any(a <= start and end <= b for a, b in allowed):
             continue
         span, sent = _sentence(doc, start, end)
-        if _in_sentence(hits, f"{rule.id}#except", sent, (-1, -1)):
+        area = doc[:] if rule.scope == "post" else sent
+        if _in_sentence(hits, f"{rule.id}#except", area, (-1, -1)):
             continue
-        if rule.requires and not _in_sentence(hits, f"{rule.id}#require", sent, (start, end)):
+        if rule.requires and not _in_sentence(hits, f"{rule.id}#require", area, (start, end)):
             continue
         final = severity
         notes: list[str] = []
