@@ -282,3 +282,24 @@ def test_check_does_not_use_an_encoding_of_a_replaced_photo(capsys, reg, demo_dr
     assert _register_rules(report) == ["register.not_enrolled", "register.stale_encodings"]
     stale = next(f for f in report["findings"] if f["rule"] == "register.stale_encodings")
     assert "reference photo changed: P1002" in stale["explanation"]
+
+
+def test_recognised_do_not_photograph_pupil_blocks_even_with_out(capsys, reg, demo_draft, tmp_path):
+    pupils = reg / "pupils.csv"
+    pupils.write_text(
+        pupils.read_text(encoding="utf-8").replace(
+            "P1002,Mayowa,Okafor,Maya,,6,yes,no", "P1002,Mayowa,Okafor,Maya,,6,yes,yes"
+        ),
+        encoding="utf-8",
+    )
+    assert invoke(capsys, "register", "enrol", "--register", reg).code == 0
+    out = tmp_path / "safe"
+    result = invoke(
+        capsys, "check", demo_draft, "--register", reg, "--out", out, "--format", "json"
+    )
+    assert result.code == 1
+    report = result.json()
+    assert _faces(report) == ["blocked", "redact"]
+    blocking = [f for f in report["findings"] if f["rule"] == "faces.do_not_photograph"]
+    assert len(blocking) == 1 and not blocking[0]["fixed"]
+    assert not any(p.name.endswith("finish-line.jpg") for p in out.iterdir())

@@ -41,6 +41,23 @@ def test_consent_resolution(demo, pupil, purpose, granted, reason_part):
     assert reason_part in decision.reason
 
 
+def test_do_not_photograph_still_allows_recognition(tmp_path):
+    """Biometric consent survives the flag, so a photo of the pupil can be recognised and
+    blocked rather than merely blurred; publication purposes do not."""
+    folder = _write_register(
+        tmp_path / "reg",
+        (PUPIL_HEADER + "P1;A;B;;;5;yes;yes\r\n").encode(),
+        (
+            CONSENT_HEADER
+            + "P1;biometric_matching;granted;parent;01/09/2025;;\r\n"
+            + "P1;Website photographs;granted;parent;01/09/2025;;\r\n"
+        ).encode(),
+    )
+    register = load_register(folder)
+    assert register.consent("P1", "biometric_matching", TERM).granted
+    assert not register.consent("P1", "website", TERM).granted
+
+
 def test_consent_expires(demo):
     assert demo.consent("P1008", "social_media", date(2026, 8, 31)).granted
     decision = demo.consent("P1008", "social_media", date(2026, 9, 1))

@@ -30,6 +30,9 @@ PURPOSES: tuple[str, ...] = (
     "name_full",
     "biometric_matching",
 )
+PUBLICATION_PURPOSES: frozenset[str] = frozenset(
+    {"social_media", "website", "press", "print", "video"}
+)
 STATUSES: tuple[str, ...] = ("granted", "refused", "withdrawn")
 GIVERS: tuple[str, ...] = ("parent", "pupil", "carer")
 PUPIL_COLUMNS: tuple[str, ...] = (
@@ -130,7 +133,9 @@ class Register:
             return ConsentDecision(False, f"{pupil_id} is not in the register")
         if not pupil.on_roll:
             return ConsentDecision(False, f"{pupil_id} is no longer on roll")
-        if pupil.do_not_photograph and purpose not in ("name_first_only", "name_full"):
+        if pupil.do_not_photograph and purpose in PUBLICATION_PURPOSES:
+            # Not for biometric_matching: recognising such a pupil is how postguard blocks
+            # a photo of them that would otherwise only be blurred.
             return ConsentDecision(False, f"{pupil_id} is marked do-not-photograph")
         latest_by_giver: dict[str, ConsentEvent] = {}
         for event in self.events.get((pupil_id, purpose), []):
