@@ -54,6 +54,7 @@ eval: $(STAMP)
 bench: $(ENCODINGS)
 	$(BIN)/python bench/bench_check.py
 	$(BIN)/python bench/bench_strip.py
+	$(BIN)/python bench/bench_metadata.py
 	$(BIN)/python bench/bench_faces.py
 	$(BIN)/python bench/bench_text.py
 

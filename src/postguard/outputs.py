@@ -45,22 +45,24 @@ def check_out_dir(out: Path, draft: Draft) -> None:
         raise InputError(out, "output folder holds an original file of the draft")
 
 
-def write_outputs(
-    report: Report, draft: Draft, works: list[ImageWork], out: Path, ctx: CheckContext
-) -> None:
-    """Write the safe copies and mark the findings they fix as fixed.
+def write_images(
+    report: Report, works: list[ImageWork], out: Path, ctx: CheckContext, *, numbered: bool
+) -> list[ImageWork]:
+    """Write a safe copy of every image whose checks all ran and whose faces are not blocked.
 
-    An image is written only when every check on it ran and no face in it is blocked. The name
-    findings stay blocking even though the written text uses first names: a person reviews
-    that wording (re-running `check` on the output folder).
+    Findings the copy fixes (unconsented faces, metadata) are marked fixed. Copies are named
+    after the original with any pupil's full name cut to a first name; `numbered` prefixes the
+    position in the post (so the order survives), otherwise clashing names get `-2`, `-3`.
     """
     out.mkdir(parents=True, exist_ok=True)
     report.output_dir = str(out)
-    written: list[dict[str, str]] = []
+    written: list[ImageWork] = []
+    taken: set[str] = set()
     for index, work in enumerate(works):
         if not work.writable or any(f.decision == "blocked" for f in work.result.faces):
             continue
-        stem = f"{index + 1:02d}-" + without_full_names(Path(work.ref.name).stem, ctx.register)
+        base = without_full_names(Path(work.ref.name).stem, ctx.register)
+        stem = f"{index + 1:02d}-{base}" if numbered else _unused(base, taken)
         try:
             path = guarded(
                 report,
@@ -70,15 +72,38 @@ def write_outputs(
             )
         except CheckFailed:
             continue
+        taken.add(stem)
         work.result.output = str(path)
-        entry = {"file": path.name}
-        if work.ref.alt:
-            entry["alt"] = without_full_names(work.ref.alt, ctx.register)
-        written.append(entry)
+        written.append(work)
         for finding in report.findings:
             if finding.fixable and finding.location.image == str(work.ref.path):
                 finding.fixed = True
-    front: dict[str, object] = {"channel": ctx.channel, "images": written}
+    return written
+
+
+def _unused(stem: str, taken: set[str]) -> str:
+    candidate, number = stem, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{stem}-{number}"
+    return candidate
+
+
+def write_outputs(
+    report: Report, draft: Draft, works: list[ImageWork], out: Path, ctx: CheckContext
+) -> None:
+    """Write the safe copies of the images and the post text beside them.
+
+    The name findings stay blocking even though the written text uses first names: a person
+    reviews that wording (re-running `check` on the output folder).
+    """
+    images = []
+    for work in write_images(report, works, out, ctx, numbered=True):
+        entry = {"file": Path(work.result.output or "").name}
+        if work.ref.alt:
+            entry["alt"] = without_full_names(work.ref.alt, ctx.register)
+        images.append(entry)
+    front: dict[str, object] = {"channel": ctx.channel, "images": images}
     if draft.date:
         front["date"] = draft.date
     body = without_full_names(strip_directives(draft.body), ctx.register)

@@ -13,12 +13,13 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import TypeVar
 
 from postguard.clauses import CLAUSES
 from postguard.config import Config
 from postguard.consent.decide import build_matcher, decide_faces, face_findings
-from postguard.consent.register import Register
+from postguard.consent.register import Register, load_register
 from postguard.crosscheck import full_name_findings
 from postguard.draft import VIDEO_SUFFIXES, Draft, ImageRef
 from postguard.errors import InputError
@@ -46,6 +47,20 @@ class CheckContext:
     register: Register
     channel: str
     on: date
+
+
+def make_context(
+    config: Config, register: Path | None, channel: str | None, publish_on: date | None
+) -> CheckContext:
+    """Resolve what a check needs: the register (fully valid, or an input error), the channel
+    (given, else the config's), and the day consent must hold (publication date if later)."""
+    today = date.today()
+    return CheckContext(
+        config=config,
+        register=load_register(register or config.register),
+        channel=channel or config.channel,
+        on=max(today, publish_on) if publish_on else today,
+    )
 
 
 @dataclass

@@ -209,19 +209,24 @@ def test_enrol_adds_nothing_from_a_register_with_problems(capsys, reg):
 
 
 def test_store_never_holds_a_pupil_without_biometric_consent(capsys, reg):
-    """Do-not-photograph and off-roll pupils have no consent, whatever their parents granted."""
+    """Off-roll pupils and pupils never asked have no consent, whatever their photos. A
+    do-not-photograph pupil with biometric consent is enrolled: recognising them is what
+    lets `check` block their photo instead of only blurring it."""
     _grant_biometric(reg, "P1001", "P1004", "P1007")
     for pupil in ("P1001", "P1003", "P1004", "P1007"):
-        _save(_cameraman(), reg / "reference" / pupil / "face.jpg")
+        _save(
+            _cameraman() if pupil != "P1004" else _astronaut(),
+            reg / "reference" / pupil / "face.jpg",
+        )
     result = invoke(capsys, "register", "enrol", "--register", reg)
     assert result.code == 1
     refused = [line for line in result.out.splitlines() if "without biometric consent" in line]
-    assert [Path(line.split(":")[0]).name for line in refused] == ["P1003", "P1004", "P1007"]
+    assert [Path(line.split(":")[0]).name for line in refused] == ["P1003", "P1007"]
     assert _stored(reg) == {}, "nothing is added while the register has problems"
-    for pupil in ("P1003", "P1004", "P1007"):
+    for pupil in ("P1003", "P1007"):
         shutil.rmtree(reg / "reference" / pupil)
     assert invoke(capsys, "register", "enrol", "--register", reg).code == 0
-    assert set(_stored(reg)) == {"P1001", "P1002"}
+    assert set(_stored(reg)) == {"P1001", "P1002", "P1004"}
     assert set(_stored(reg)) <= set(load_register(reg).biometric_pupils())
 
 

@@ -12,10 +12,10 @@ encoding stale.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
+from postguard.commands.options import ConfigOption, RegisterOption
 from postguard.config import FaceSettings, resolve_config
 from postguard.consent.register import PURPOSES, Problem, Register, validate_register
 from postguard.consent.wording import plural, pupil_list, stale_reasons
@@ -26,13 +26,6 @@ register_app = typer.Typer(
     no_args_is_help=True,
 )
 
-RegisterOption = Annotated[
-    Path | None,
-    typer.Option(help="Consent register folder [default: ./consent_data, or the config's]."),
-]
-ConfigOption = Annotated[
-    Path | None, typer.Option(help="Policy file [default: ./postguard.toml if present].")
-]
 
 
 def _open(

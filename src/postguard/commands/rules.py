@@ -7,21 +7,17 @@ that edits a pack sees at once whether its own examples still behave as written.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from postguard.commands.options import ConfigOption
 from postguard.config import Config, resolve_config
 from postguard.errors import InputError
 from postguard.findings import Severity
 from postguard.text.rules import Rule, active_rules, check_text
 
 rules_app = typer.Typer(help="The wording rules: list them, or explain one.", no_args_is_help=True)
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", help="Policy file [default: ./postguard.toml if present]."),
-]
 
 
 def _effective(rule: Rule, config: Config) -> str:
