@@ -42,6 +42,19 @@ class FaceSettings:
 
 
 @dataclass
+class LimitSettings:
+    """Resource limits: past them a post is blocked with the reason, instead of exhausting
+    memory or keeping a hook waiting for ever."""
+
+    max_megapixels: float = 100.0
+    post_seconds: float = 300.0
+
+    @property
+    def max_pixels(self) -> int:
+        return int(self.max_megapixels * 1_000_000)
+
+
+@dataclass
 class TextSettings:
     """Which spaCy pipeline to build on (`None`: `spacy.blank("en")` plus our rules), and the
     trust's own rule packs, added to the shipped ones (their rule ids must be new; shipped rules
@@ -60,6 +73,7 @@ class Config:
     allow: list[str] = field(default_factory=list)
     faces: FaceSettings = field(default_factory=FaceSettings)
     text: TextSettings = field(default_factory=TextSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
     source: Path | None = None
 
     def severity_for(self, rule: str, category: str, default: str) -> str:
@@ -151,6 +165,11 @@ def load_config(path: Path | None, *, explicit: bool) -> Config:
         elif key == "faces":
             _check_type(path, key, value, dict)
             _load_section(path, "faces.", value, config.faces)
+        elif key == "limits":
+            _check_type(path, key, value, dict)
+            _load_section(path, "limits.", value, config.limits)
+            if config.limits.max_megapixels <= 0 or config.limits.post_seconds <= 0:
+                raise InputError(path, "limits must be positive numbers")
         elif key == "text":
             _check_type(path, key, value, dict)
             _load_section(path, "text.", value, config.text)

@@ -10,6 +10,7 @@ check that passed. Writing the safe copies is `outputs.py`.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -150,7 +151,8 @@ def _scan_image(report: Report, ref: ImageRef, ctx: CheckContext) -> ImageWork:
     try:
         if ref.path.suffix.lower() in VIDEO_SUFFIXES:
             raise ImageDecodeError("video: postguard does not process video; post stills instead")
-        decoded = guarded(report, "decode", name, lambda: decode_image(ref.path))
+        limit = ctx.config.limits.max_pixels
+        decoded = guarded(report, "decode", name, lambda: decode_image(ref.path, limit))
         work.decoded = decoded
         work.result.size = (decoded.pixels.shape[1], decoded.pixels.shape[0])
         work.result.metadata = guarded(report, "metadata", name, lambda: scan_metadata(ref.path))
@@ -164,6 +166,26 @@ def _scan_image(report: Report, ref: ImageRef, ctx: CheckContext) -> ImageWork:
     except CheckFailed:
         work.writable = False
     return work
+
+
+def _scan_images(report: Report, refs: list[ImageRef], ctx: CheckContext) -> list[ImageWork]:
+    """Scan every image within the post's time limit; images left when it runs out block."""
+    deadline = time.monotonic() + ctx.config.limits.post_seconds
+    works: list[ImageWork] = []
+    for ref in refs:
+        if time.monotonic() > deadline:
+            work = ImageWork(ref, ImageResult(path=str(ref.path)), writable=False)
+            report.images.append(work.result)
+            seconds = ctx.config.limits.post_seconds
+            report.findings.append(
+                _failure(
+                    "time-limit", str(ref.path), f"not checked: the post took over {seconds:g} s"
+                )
+            )
+            works.append(work)
+            continue
+        works.append(_scan_image(report, ref, ctx))
+    return works
 
 
 def _decide_faces(report: Report, works: list[ImageWork], ctx: CheckContext) -> None:
@@ -236,7 +258,7 @@ def check_draft(draft: Draft, ctx: CheckContext) -> tuple[Report, list[ImageWork
     )
     _check_text(report, draft, ctx.config)
     report.findings += _unchecked_findings(draft)
-    works = [_scan_image(report, ref, ctx) for ref in draft.images]
+    works = _scan_images(report, draft.images, ctx)
     _decide_faces(report, works, ctx)
     report.findings += full_name_findings(
         draft, [(w.ref, w.result) for w in works], ctx.register, ctx.on

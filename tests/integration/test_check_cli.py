@@ -303,3 +303,27 @@ def test_out_beside_the_originals_is_refused(capsys, tmp_path, demo_draft):
     )
     assert result.code == 2
     assert "output folder holds an original file of the draft" in result.err
+
+
+def _limits(tmp_path: Path, text: str) -> Path:
+    config = tmp_path / "limits.toml"
+    config.write_text(f"[limits]\n{text}\n", encoding="utf-8")
+    return config
+
+
+def test_pixel_limit_blocks_the_image_with_the_reason(capsys, tmp_path, demo_draft):
+    config = _limits(tmp_path, "max_megapixels = 1.0")
+    result = invoke(capsys, "check", demo_draft, "--config", config, "--format", "json")
+    assert result.code == 1
+    failure = next(f for f in result.json()["findings"] if f["rule"] == "input.decode")
+    assert failure["location"]["image"].endswith("finish-line.jpg")
+    assert "1.6" in failure["message"] or "1600" in failure["message"]
+
+
+def test_time_limit_blocks_what_was_not_checked(capsys, tmp_path, demo_draft):
+    config = _limits(tmp_path, "post_seconds = 0.001")
+    result = invoke(capsys, "check", demo_draft, "--config", config, "--format", "json")
+    assert result.code == 1
+    late = [f for f in result.json()["findings"] if f["rule"] == "input.time-limit"]
+    assert [Path(f["location"]["image"]).name for f in late] == ["banner.png"]
+    assert "not checked: the post took over 0.001 s" in late[0]["message"]

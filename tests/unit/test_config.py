@@ -60,6 +60,8 @@ def test_settings_apply(tmp_path):
         ("[faces]\nhog_upsample = 5", "hog_upsample must be 0, 1 or 2"),
         ('[faces]\nmin_face_px = "big"', "must be a int"),
         ("channel = ", "invalid TOML"),
+        ("[limits]\npost_seconds = 0", "limits must be positive"),
+        ("[limits]\nmax_pixels = 5", "unknown key 'limits.max_pixels'"),
     ],
 )
 def test_mistakes_are_named(tmp_path, text, problem):
