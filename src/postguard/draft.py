@@ -137,6 +137,8 @@ def _listed_images(path: Path, folder: Path, entries: Any) -> list[ImageRef]:
 
 def _require_files(images: list[ImageRef]) -> None:
     for ref in images:
+        if ref.path.is_symlink() and not ref.path.exists():
+            raise InputError(ref.path, "broken or looping symbolic link")
         if not ref.path.exists():
             raise InputError(ref.path, "image named in the draft is missing")
         if not ref.path.is_file():

@@ -200,6 +200,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     images: list[ImageResult] = field(default_factory=list)
     output_dir: str | None = None
+    outputs_withheld: bool = False
 
     @property
     def verdict(self) -> Verdict:
@@ -224,4 +225,5 @@ class Report:
             "findings": [f.to_json() for f in self.sorted_findings()],
             "images": [i.to_json() for i in self.images],
             "output_dir": self.output_dir,
+            "outputs_withheld": self.outputs_withheld,
         }

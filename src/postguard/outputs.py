@@ -94,9 +94,14 @@ def write_outputs(
 ) -> None:
     """Write the safe copies of the images and the post text beside them.
 
+    Nothing at all is written when part of the post could not be checked (an unreadable image,
+    a detector failure, the time limit): a partial set of copies looks like a complete post.
     The name findings stay blocking even though the written text uses first names: a person
     reviews that wording (re-running `check` on the output folder).
     """
+    if any(f.category == "unreadable_input" and f.blocks for f in report.findings):
+        report.outputs_withheld = True
+        return
     images = []
     for work in write_images(report, works, out, ctx, numbered=True):
         entry = {"file": Path(work.result.output or "").name}

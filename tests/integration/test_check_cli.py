@@ -292,7 +292,8 @@ def test_altered_model_blocks_the_post_and_writes_no_image(tmp_path, demo_draft)
         "banner.png",
         "finish-line.jpg",
     ]
-    assert sorted(p.name for p in out.iterdir()) == ["post.md"]
+    assert not out.exists(), "no partial output when part of the post could not be checked"
+    assert json.loads(result.stdout)["outputs_withheld"] is True
 
 
 def test_out_beside_the_originals_is_refused(capsys, tmp_path, demo_draft):

@@ -75,6 +75,8 @@ def render_text(report: Report, style: Callable[..., str] = typer.style) -> str:
             if image.output:
                 out.append(f"    safe copy: {image.output}")
         out.append("")
+    if report.outputs_withheld:
+        out.append("No safe copies written: part of the post could not be checked.")
     if report.output_dir:
         out.append(f"Safe copies written to {report.output_dir}/")
     line, colour = VERDICT_LINES[report.verdict]
