@@ -1,0 +1,43 @@
+"""Every case of the bad-input corpus: exit code, message, nothing written, originals intact."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from badinputs import CASES, Case
+from cli_helpers import invoke
+
+
+def _digests(path: Path) -> dict[str, str]:
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.exists()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_bad_input(capsys, tmp_path, case: Case) -> None:
+    draft = case.build(tmp_path / "in")
+    register = case.register(tmp_path / "reg") if case.register else None
+    before = _digests(draft)
+    out = tmp_path / "out"
+    args = ["check", draft, "--out", out, "--format", "json"]
+    if register is not None:
+        args += ["--register", register]
+    result = invoke(capsys, *args)
+    assert result.code == case.code, (result.out[-2000:], result.err)
+    assert "Traceback" not in result.out + result.err
+    assert _digests(draft) == before, "originals are never modified"
+    if case.code == 2:
+        assert result.out == ""
+        assert result.err.count("\n") == 1 and case.message in result.err
+        assert not out.exists()
+    elif case.code == 1:
+        report = result.json()
+        blocking = [f for f in report["findings"] if f["severity"] == "error" and not f["fixed"]]
+        assert any(case.message in f["message"] for f in blocking), blocking
+        assert any(Path(f["location"].get("image", "")).parent == draft for f in blocking)
+        assert not out.exists(), "no partial output"
+    else:
+        assert result.json()["verdict"] in ("pass", "warn")
