@@ -5,14 +5,20 @@ turn up in the body, the alt text, file names (`amelia_jones_1.jpg`), captions i
 certificates, spelt with or without diacritics, curly apostrophes, a possessive, or split across a
 line break, so matching works on a folded copy of the text and maps every hit back to exact
 character offsets in the original.
+
+Pupils the register does not know are found by cues in the text (`postguard.textnames`);
+`with_text_names` adds them to a per-post copy of the register as pupils without any consent,
+so that every function here (matching in file names, first-name fixes, masking reports) treats
+them exactly like register pupils.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import lru_cache
 
 from postguard.consent.register import Pupil, Register
 from postguard.findings import Report
@@ -20,6 +26,10 @@ from postguard.findings import Report
 APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 STAFF_TITLE = re.compile(r"\b(?:mr|mrs|ms|miss|mx|dr|sir|dame|prof|rev)\.?\s+$")
 SEPARATORS = re.compile(r"[_\-.+]+")
+TEXT_NAME_PREFIX = "unregistered-"  # pupil_id of a name learned from the text, not the register
+# Characters Tesseract confuses in names ("Chloé" read as "Chioé", "0liver"): in text read by
+# OCR, and in the names matched against it, each group becomes one character.
+OCR_CONFUSABLES = str.maketrans({"i": "l", "1": "l", "|": "l", "!": "l", "0": "o"})
 
 
 @dataclass(frozen=True)
@@ -50,32 +60,39 @@ def fold(text: str) -> tuple[str, list[int]]:
     return "".join(out), origin
 
 
-def _name_regex(part: str) -> str:
-    """A name part as a pattern: hyphens and spaces inside double-barrelled names interchange."""
+def _name_regex(part: str, ocr: bool) -> str:
+    """A name part as a pattern: hyphens and spaces inside double-barrelled names interchange,
+    apostrophes may be left out."""
     folded, _ = fold(part.strip())
-    words = [re.escape(w) for w in re.split(r"[\s\-]+", folded) if w]
+    if ocr:
+        folded = folded.translate(OCR_CONFUSABLES)
+    # file names drop apostrophes ("jack_obrien.jpg"): they are optional in a match
+    words = [re.escape(w).replace("'", "'?") for w in re.split(r"[\s\-]+", folded) if w]
     return r"[\s\-]+".join(words)
 
 
-@cache
-def _pupil_pattern(pupil: Pupil) -> re.Pattern[str]:
-    forenames = "|".join(_name_regex(n) for n in pupil.forenames)
-    surnames = "|".join(_name_regex(n) for n in pupil.surnames)
+@lru_cache(maxsize=8192)  # bounded: names learned from posts come and go in a long audit
+def _pupil_pattern(pupil: Pupil, ocr: bool = False) -> re.Pattern[str]:
+    forenames = "|".join(_name_regex(n, ocr) for n in pupil.forenames)
+    surnames = "|".join(_name_regex(n, ocr) for n in pupil.surnames)
     # forename, optional middle names/initials, surname, optional possessive
     return re.compile(
         rf"(?<![\w'])(?:{forenames})(?:\s+[a-z]\.?|\s+[a-z]+)?\s+(?:{surnames})(?:'s|')?(?![\w])"
     )
 
 
-def find_full_names(text: str, register: Register) -> list[NameHit]:
+def find_full_names(text: str, register: Register, *, ocr: bool = False) -> list[NameHit]:
     """Every register pupil's full name in `text`, excluding adults addressed by title.
 
-    Only full names count: "Amelia" or "Amelia J." is what the policy allows.
+    Only full names count: "Amelia" or "Amelia J." is what the policy allows. `ocr` says the
+    text was read from an image, so letters Tesseract confuses match each other.
     """
     folded, origin = fold(SEPARATORS.sub(lambda m: " " * len(m.group()), text))
+    if ocr:
+        folded = folded.translate(OCR_CONFUSABLES)
     hits: list[NameHit] = []
     for pupil in register.pupils.values():
-        for match in _pupil_pattern(pupil).finditer(folded):
+        for match in _pupil_pattern(pupil, ocr).finditer(folded):
             if STAFF_TITLE.search(folded[max(0, match.start() - 8) : match.start()]):
                 continue
             hits.append(NameHit(pupil.pupil_id, origin[match.start()], origin[match.end()]))
@@ -102,8 +119,60 @@ def initials(pupil: Pupil) -> str:
     return f"{pupil.display_forename[:1]}. {(pupil.preferred_surname or pupil.legal_surname)[:1]}."
 
 
+def is_text_name(pupil_id: str) -> bool:
+    """Whether a pupil id stands for a name learned from the post rather than the register."""
+    return pupil_id.startswith(TEXT_NAME_PREFIX)
+
+
+def with_text_names(register: Register, texts: Iterable[str]) -> Register:
+    """A copy of `register` that also holds the probable pupils named by cues in `texts`.
+
+    Each learned name becomes a pupil with no consent events (so no consent of any kind), whose
+    id starts with TEXT_NAME_PREFIX. The register itself is not changed: what one post names
+    must not leak into the next post's checks.
+    """
+    from postguard.textnames import find_unknown_pupil_names  # textnames imports fold from here
+
+    learned: dict[str, Pupil] = {}
+    known = {
+        _key(p.display_forename, p.preferred_surname or p.legal_surname)
+        for p in register.pupils.values()
+    }
+    for text in texts:
+        register_hits = find_full_names(text, register)
+        for found in find_unknown_pupil_names(text):
+            if any(h.start < found.end and found.start < h.end for h in register_hits):
+                continue
+            words = text[found.start : found.end].split()
+            forename, surname = words[0], " ".join(words[1:])
+            key = _key(forename, surname)
+            if key in known:
+                continue
+            known.add(key)
+            pupil_id = f"{TEXT_NAME_PREFIX}{len(learned) + 1}"
+            learned[pupil_id] = Pupil(
+                pupil_id=pupil_id,
+                legal_forename=forename,
+                legal_surname=surname,
+                preferred_forename="",
+                preferred_surname="",
+                year_group="",
+                on_roll=True,
+                do_not_photograph=False,
+            )
+    if not learned:
+        return register
+    return replace(register, pupils={**register.pupils, **learned})
+
+
+def _key(forename: str, surname: str) -> str:
+    return " ".join(fold(f"{forename} {surname}".replace("-", " "))[0].split())
+
+
 def without_full_names(text: str, register: Register) -> str:
-    """`text` with every register pupil's full name cut to a first name."""
+    """`text` with every full name cut to a first name: register pupils, names learned from
+    the post (when `register` comes from `with_text_names`), and names cued in `text` itself."""
+    register = with_text_names(register, [text])
     return first_name_version(text, find_full_names(text, register), register)
 
 

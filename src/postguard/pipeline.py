@@ -21,13 +21,14 @@ from postguard.clauses import CLAUSES
 from postguard.config import Config
 from postguard.consent.decide import build_matcher, decide_faces, face_findings
 from postguard.consent.register import Register, load_register
-from postguard.crosscheck import full_name_findings
+from postguard.crosscheck import full_name_findings, post_register
 from postguard.draft import VIDEO_SUFFIXES, Draft, ImageRef
 from postguard.errors import InputError
 from postguard.findings import Finding, ImageResult, Location, Report, Severity
 from postguard.images.decode import DecodedImage, ImageDecodeError, decode_image
 from postguard.images.faces import DetectedFace, detect_faces
 from postguard.images.metadata import metadata_findings, scan_metadata
+from postguard.images.ocr import ocr_source
 from postguard.names import without_full_names
 from postguard.text.ignores import apply_ignores
 from postguard.text.rules import active_rules, check_text
@@ -73,6 +74,7 @@ class ImageWork:
     decoded: DecodedImage | None = None
     detected: list[DetectedFace] = field(default_factory=list)
     writable: bool = True
+    ocr_text: str | None = None
 
 
 def _failure(check: str, where: str, problem: str, fix: str | None = None) -> Finding:
@@ -157,6 +159,13 @@ def _scan_image(report: Report, ref: ImageRef, ctx: CheckContext) -> ImageWork:
         work.result.size = (decoded.pixels.shape[1], decoded.pixels.shape[0])
         work.result.metadata = guarded(report, "metadata", name, lambda: scan_metadata(ref.path))
         report.findings += metadata_findings(name, work.result.metadata)
+        # OCR that cannot run is a warning (ocr_source); only a crash blocks, and even then the
+        # safe copy may still be written: OCR reads the image, it does not change it.
+        with contextlib.suppress(CheckFailed):
+            work.ocr_text, problem = guarded(
+                report, "ocr", name, lambda: ocr_source(decoded.pixels, name)
+            )
+            report.findings += [problem] if problem else []
         work.detected = guarded(
             report, "faces", name, lambda: detect_faces(decoded.pixels, ctx.config.faces)
         )
@@ -249,8 +258,14 @@ def _locate_in_body(report: Report, draft: Draft, register: Register) -> None:
         )
 
 
-def check_draft(draft: Draft, ctx: CheckContext) -> tuple[Report, list[ImageWork]]:
-    """All checks on one draft; the report says what must change before it may be posted."""
+def check_draft(
+    draft: Draft, ctx: CheckContext
+) -> tuple[Report, list[ImageWork], CheckContext]:
+    """All checks on one draft; the report says what must change before it may be posted.
+
+    Also returns the context for this post: its register holds the probable pupils the post
+    names by cues (crosscheck.post_register), which the report mask and the safe copies need.
+    """
     report = Report(
         draft=str(draft.source),
         channel=ctx.channel,
@@ -260,8 +275,11 @@ def check_draft(draft: Draft, ctx: CheckContext) -> tuple[Report, list[ImageWork
     report.findings += _unchecked_findings(draft)
     works = _scan_images(report, draft.images, ctx)
     _decide_faces(report, works, ctx)
+    images = [(w.ref, w.result) for w in works]
+    ocr_texts = {w.ref.name: w.ocr_text for w in works if w.ocr_text}
+    post_ctx = replace(ctx, register=post_register(draft, images, ctx.register, ocr_texts))
     report.findings += full_name_findings(
-        draft, [(w.ref, w.result) for w in works], ctx.register, ctx.on
+        draft, images, post_ctx.register, ctx.on, ocr_texts=ocr_texts
     )
-    _locate_in_body(report, draft, ctx.register)
-    return report, works
+    _locate_in_body(report, draft, post_ctx.register)
+    return report, works, post_ctx

@@ -60,7 +60,7 @@ def check(
     if out is not None:
         check_out_dir(out, loaded)
     ctx = make_context(settings, register, channel or loaded.channel, loaded.date)
-    report, works = check_draft(loaded, ctx)
+    report, works, ctx = check_draft(loaded, ctx)
     if out is not None and not dry_run:
         write_outputs(report, loaded, works, out, ctx)
     mask_report(report, ctx.register)

@@ -66,7 +66,7 @@ def strip(
     )
     check_out_dir(out, photos)
     ctx = make_context(resolve_config(config), register, channel, None)
-    report, works = check_draft(photos, ctx)
+    report, works, ctx = check_draft(photos, ctx)
     written = write_images(report, works, out, ctx, numbered=False)
     mask_report(report, ctx.register)
     if output_format is OutputFormat.text:
