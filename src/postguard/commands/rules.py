@@ -7,7 +7,7 @@ that edits a pack sees at once whether its own examples still behave as written.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,7 +15,9 @@ from postguard.commands.options import ConfigOption
 from postguard.config import Config, resolve_config
 from postguard.errors import InputError
 from postguard.findings import Severity
-from postguard.text.rules import Rule, active_rules, check_text
+
+if TYPE_CHECKING:
+    from postguard.text.rules import Rule
 
 rules_app = typer.Typer(help="The wording rules: list them, or explain one.", no_args_is_help=True)
 
@@ -27,6 +29,8 @@ def _effective(rule: Rule, config: Config) -> str:
 @rules_app.command("list")
 def list_rules(config: ConfigOption = None) -> None:
     """Every rule: id, category, severity (after the trust's overrides) and policy clause."""
+    from postguard.text.rules import active_rules  # spaCy loads only for the commands using it
+
     settings = resolve_config(config)
     rules = sorted(active_rules(settings), key=lambda r: (r.category, r.id))
     width = max(len(r.id) for r in rules)
@@ -40,6 +44,8 @@ def list_rules(config: ConfigOption = None) -> None:
 
 
 def _fires(rule: Rule, sentence: str, config: Config) -> bool:
+    from postguard.text.rules import check_text
+
     return any(
         f.rule == rule.id and f.severity is not Severity.INFO for f in check_text(sentence, config)
     )
@@ -53,6 +59,8 @@ def explain(
     config: ConfigOption = None,
 ) -> None:
     """What one rule catches, why, and examples that fire and that do not (checked live)."""
+    from postguard.text.rules import active_rules
+
     settings = resolve_config(config)
     rules = {r.id: r for r in active_rules(settings)}
     rule = rules.get(rule_id)
