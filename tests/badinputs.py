@@ -194,6 +194,13 @@ CASES: tuple[Case, ...] = (
         1,
         "too large",
     ),
+    Case(
+        "huge-photo",
+        "a huge but legal 50 MP photo",
+        _with_image("a.jpg", lambda: _encoded(_photo((8660, 5774)), "JPEG", quality=85)),
+        0,
+        "",
+    ),
     Case("animated-gif", "animated GIF", _with_image("a.gif", _animated_gif), 1, "animated image"),
     Case(
         "cmyk-jpeg",

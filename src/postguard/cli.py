@@ -8,6 +8,7 @@ import sys
 import typer
 
 from postguard import modelfiles
+from postguard.commands.audit import audit
 from postguard.commands.check import check
 from postguard.commands.register import register_app
 from postguard.commands.rules import rules_app
@@ -23,6 +24,7 @@ app = typer.Typer(
 models_app = typer.Typer(help="Model files shipped in PyPI packages, pinned by sha256.")
 app.command()(check)
 app.command()(strip)
+app.command()(audit)
 app.add_typer(register_app, name="register")
 app.add_typer(rules_app, name="rules")
 app.add_typer(models_app, name="models")
