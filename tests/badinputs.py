@@ -98,6 +98,18 @@ def _broken_exif_jpeg() -> bytes:
     return _encoded(_photo(), "JPEG", exif=bytes(raw))
 
 
+def _ycck_jpeg() -> bytes:
+    """A four-channel JPEG declared YCCK (Adobe transform 2), as Photoshop writes them.
+
+    libjpeg as bundled with Pillow writes CMYK only, so the Adobe segment of a real CMYK JPEG is
+    switched to transform 2: the decoder then takes the YCCK path.
+    """
+    jpeg = bytearray(_encoded(_photo().convert("CMYK"), "JPEG"))
+    adobe = jpeg.index(b"Adobe")
+    jpeg[adobe + 11] = 2
+    return bytes(jpeg)
+
+
 def _sixteen_bit_png() -> bytes:
     grey = (data.camera().astype(np.uint16) * 257).astype(np.uint16)
     return _encoded(Image.fromarray(grey), "PNG")
@@ -194,6 +206,7 @@ CASES: tuple[Case, ...] = (
         1,
         "too large",
     ),
+    Case("ycck-jpeg", "YCCK JPEG", _with_image("a.jpg", _ycck_jpeg), 0, ""),
     Case(
         "huge-photo",
         "a huge but legal 50 MP photo",
