@@ -21,8 +21,6 @@ from imagefactory import (
 )
 from postguard.images.decode import ImageDecodeError, decode_image
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "images"
-
 
 def write(tmp_path: Path, name: str, content: bytes) -> Path:
     path = tmp_path / name

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
+from conftest import SHARED_IMAGES as SHARED
 from imagefactory import (
     c2pa_app11,
     encode,
@@ -37,7 +38,6 @@ from postguard.images.metadata import (
     write_clean,
 )
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "images"
 # Without the shared folder one placeholder case remains, and the `shared_images` fixture skips
 # it with the reason (an empty parameter set would skip with no reason at all).
 SHARED_FILES = (
