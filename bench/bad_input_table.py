@@ -1,9 +1,11 @@
 """Generate the README table "What postguard does with bad input" from the test corpus.
 
 Runs every case of tests/badinputs.py through `postguard check DRAFT --out OUT` (in-process, the
-real command line) and writes one row per case between the table markers in README.md: the
-input, the exit code, and the first line the user reads (the stderr line for exit 2, the first
-blocking finding otherwise). Usage: .venv/bin/python bench/bad_input_table.py [--write]
+real command line; an "unreadable" case runs the installed command in a child process, as the
+test does, since root ignores permission bits) and writes one row per case between the table
+markers in README.md: the input, the exit code, and the first line the user reads (the stderr
+line for exit 2, the first blocking finding otherwise).
+Usage: .venv/bin/python bench/bad_input_table.py [--write]
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -18,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from badinputs import CASES, Case  # noqa: E402
+from badinputs import CASES, Case, made_unreadable, unreadable_command  # noqa: E402
 from postguard.cli import run  # noqa: E402
 
 README = ROOT / "README.md"
@@ -31,17 +34,26 @@ def outcome(case: Case, folder: Path) -> tuple[int, str]:
     args = ["check", str(draft), "--out", str(folder / "out"), "--format", "json"]
     if case.register:
         args += ["--register", str(case.register(folder / "reg"))]
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-        code = run(args)
+    if case.unreadable is not None:
+        target = draft if case.unreadable == "." else draft / case.unreadable
+        with made_unreadable(target):
+            done = subprocess.run(
+                [*unreadable_command(), *args], capture_output=True, encoding="utf-8", check=False
+            )
+        code, out, err = done.returncode, done.stdout, done.stderr
+    else:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = run(args)
+        out, err = stdout.getvalue(), stderr.getvalue()
     if code == 2:
-        said = stderr.getvalue().strip().replace(str(folder) + "/", "")
+        said = err.strip().replace(str(folder) + "/", "")
     elif code == 1:
-        report = json.loads(stdout.getvalue())
+        report = json.loads(out)
         said = next(f["message"] for f in report["findings"] if f["severity"] == "error")
         said = said.replace(str(folder) + "/", "")
     else:
-        said = json.loads(stdout.getvalue())["verdict"]
+        said = json.loads(out)["verdict"]
     return code, said
 
 

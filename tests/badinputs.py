@@ -4,15 +4,23 @@ Every case is built with real encoders (Pillow, pillow-heif) and real truncation
 draft folder, and run through `postguard check DRAFT --out OUT`. Each case states the exit code
 and the words the one-line error or blocking finding must contain. The same list generates the
 table "What postguard does with bad input" in the README (`bench/bad_input_table.py`).
+
+An "unreadable" case (mode 000) runs the installed `postguard` command in a child process: root
+ignores permission bits, so as root the child runs under `setpriv` without the DAC capabilities
+(still uid 0, so a virtual environment under /root still runs) and the bits count again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import shutil
+import stat
 import struct
+import sys
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +38,37 @@ class Case:
     code: int
     message: str  # words the error line (exit 2) or a blocking finding (exit 1) contains
     register: Callable[[Path], Path] | None = None  # builds a register folder if needed
+    unreadable: str | None = None  # made mode 000 after the build: a path in the draft, "." itself
+
+
+def unreadable_command() -> list[str]:
+    """The real `postguard` command, run so that permission bits count even for root.
+
+    Raises LookupError saying what is missing when that cannot be arranged here.
+    """
+    script = Path(sys.executable).with_name("postguard")
+    if not script.is_file():
+        raise LookupError(f"no `postguard` command installed next to {sys.executable}")
+    if os.geteuid() != 0:
+        return [str(script)]
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        raise LookupError(
+            "running as root, where permission bits are ignored, and `setpriv` (util-linux) is "
+            "not installed to drop the DAC capabilities"
+        )
+    return [setpriv, "--bounding-set", "-dac_override,-dac_read_search", str(script)]
+
+
+@contextlib.contextmanager
+def made_unreadable(path: Path) -> Iterator[None]:
+    """Mode 000 on `path` for the duration, then its mode back (so temporary folders clean up)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    path.chmod(0)
+    try:
+        yield
+    finally:
+        path.chmod(mode)
 
 
 def _photo(size: tuple[int, int] = (640, 480)) -> Image.Image:
@@ -270,6 +309,30 @@ CASES: tuple[Case, ...] = (
         "malformed front matter",
     ),
     Case("symlink-loop", "symbolic-link loop", _symlink_loop, 2, "broken or looping symbolic link"),
+    Case(
+        "unreadable-image",
+        "a photo postguard may not read (mode 000)",
+        _with_image("a.jpg", lambda: _encoded(_photo(), "JPEG")),
+        1,
+        "a.jpg: permission denied",
+        unreadable="a.jpg",
+    ),
+    Case(
+        "unreadable-text",
+        "a post.md postguard may not read (mode 000)",
+        lambda f: _draft(f, {}),
+        2,
+        "post.md: permission denied",
+        unreadable="post.md",
+    ),
+    Case(
+        "unreadable-folder",
+        "a draft folder postguard may not read (mode 000)",
+        lambda f: _draft(f, {}),
+        2,
+        "draft' is not readable",
+        unreadable=".",
+    ),
     Case(
         "excel-register",
         "register from Excel (cp1252, BOM, semicolons, DD/MM/YYYY)",

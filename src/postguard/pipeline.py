@@ -100,7 +100,8 @@ def guarded(report: Report, check: str, where: str, run: Callable[[], T]) -> T:
     except InputError:
         raise
     except ImageDecodeError as exc:
-        report.findings.append(_failure(check, where, str(exc), "re-export the photo as JPEG"))
+        fix = exc.fix or "re-export the photo as JPEG"
+        report.findings.append(_failure(check, where, str(exc), fix))
     except Exception as exc:  # fail closed on anything a check raises
         detail = str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__
         report.findings.append(_failure(check, where, detail[:200]))

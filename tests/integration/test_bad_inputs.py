@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from badinputs import CASES, Case
-from cli_helpers import invoke
+from badinputs import CASES, Case, made_unreadable, unreadable_command
+from cli_helpers import Result, invoke
 
 
 def _digests(path: Path) -> dict[str, str]:
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in files if p.exists()}
+
+
+def _run_unreadable(case: Case, draft: Path, args: list[str | Path]) -> Result:
+    """The real command in a child process, with `case.unreadable` at mode 000 meanwhile."""
+    try:
+        command = unreadable_command()
+    except LookupError as exc:
+        pytest.skip(f"cannot make a file unreadable here: {exc}")
+    target = draft if case.unreadable == "." else draft / str(case.unreadable)
+    with made_unreadable(target):
+        done = subprocess.run(
+            [*command, *map(str, args)],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env={**os.environ, "PYTHONUTF8": "1"},
+            timeout=600,
+            check=False,
+        )
+    return Result(done.returncode, done.stdout, done.stderr)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -22,10 +44,13 @@ def test_bad_input(capsys, tmp_path, case: Case) -> None:
     register = case.register(tmp_path / "reg") if case.register else None
     before = _digests(draft)
     out = tmp_path / "out"
-    args = ["check", draft, "--out", out, "--format", "json"]
+    args: list[str | Path] = ["check", draft, "--out", out, "--format", "json"]
     if register is not None:
         args += ["--register", register]
-    result = invoke(capsys, *args)
+    if case.unreadable is not None:
+        result = _run_unreadable(case, draft, args)
+    else:
+        result = invoke(capsys, *args)
     assert result.code == case.code, (result.out[-2000:], result.err)
     assert "Traceback" not in result.out + result.err
     assert _digests(draft) == before, "originals are never modified"

@@ -50,7 +50,14 @@ _VIDEO_MESSAGE = "video file ({}): postguard does not process animations or vide
 
 
 class ImageDecodeError(Exception):
-    """The file cannot be checked as a still image; str() is a short reason without the path."""
+    """The file cannot be checked as a still image; str() is a short reason without the path.
+
+    `fix` is what the user should do, when it is not the usual "re-export the photo".
+    """
+
+    def __init__(self, reason: str, fix: str | None = None) -> None:
+        super().__init__(reason)
+        self.fix = fix
 
 
 @dataclass
@@ -146,6 +153,11 @@ def _read_head(path: Path) -> bytes:
         raise ImageDecodeError("file not found") from exc
     except IsADirectoryError as exc:
         raise ImageDecodeError("is a folder, not an image file") from exc
+    except PermissionError as exc:
+        raise ImageDecodeError(
+            "permission denied",
+            fix="make the file readable (check its permissions), or save a copy that is",
+        ) from exc
     except OSError as exc:
         raise ImageDecodeError(f"cannot read file ({exc.strerror or exc})") from exc
     if not head:
