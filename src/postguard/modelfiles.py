@@ -48,7 +48,7 @@ def manifest() -> dict[str, ModelFile]:
     data = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
     return {
         name: ModelFile(
-            name, entry["package"], str(entry["version"]), entry["path"], entry["sha256"]
+            name, entry["package"], str(entry["version"]), entry["path"], str(entry["sha256"])
         )
         for name, entry in data["models"].items()
     }

@@ -296,6 +296,28 @@ def test_altered_model_blocks_the_post_and_writes_no_image(tmp_path, demo_draft)
     assert json.loads(result.stdout)["outputs_withheld"] is True
 
 
+def test_altered_sentence_model_blocks_the_post(tmp_path):
+    """Without its pinned sentence model the text check cannot run: blocked, never passed."""
+    manifest = (ROOT / "models" / "manifest.yaml").read_text(encoding="utf-8")
+    pinned = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+    assert pinned in manifest
+    tampered = tmp_path / "manifest.yaml"
+    tampered.write_text(manifest.replace(pinned, "f" * 64), encoding="utf-8")
+    post = tmp_path / "post.md"
+    post.write_text("Our Year 5 choir sang at the care home on Friday afternoon.", "utf-8")
+    result = subprocess.run(
+        [Path(sys.executable).parent / "postguard", "check", post, "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "POSTGUARD_MODEL_MANIFEST": str(tampered)},
+        cwd=ROOT,
+    )
+    assert result.returncode == 1, result.stderr
+    [failure] = json.loads(result.stdout)["findings"]
+    assert failure["rule"] == "input.text" and failure["severity"] == "error"
+    assert "model.onnx: sha256" in failure["message"]
+
+
 def test_out_beside_the_originals_is_refused(capsys, tmp_path, demo_draft):
     text = tmp_path / "caption.txt"
     text.write_text("Sports day!", encoding="utf-8")

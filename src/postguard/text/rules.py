@@ -34,6 +34,7 @@ from postguard.config import Config
 from postguard.errors import InputError
 from postguard.findings import Finding, Location, Severity, TextSpan
 from postguard.text.nlp import build_nlp
+from postguard.text.semantic import EXEMPLAR_DIR, ORDINARY, Verdict, classify, worth_embedding
 
 PACK_DIR = Path(__file__).parent / "packs"
 CONTEXT_FILE = PACK_DIR / "_context.yaml"
@@ -51,8 +52,9 @@ DEFAULT_CONTEXT: dict[str, str] = {
 TRIGGER_KEYS: tuple[str, ...] = ("patterns", "phrases", "regex", "words", "entities")
 RULE_KEYS: frozenset[str] = frozenset({
     "id", "severity", "clause", "message", "explanation", "suggestion", "exceptions",
-    "requires", "mitigations", "context", "examples", "scope", *TRIGGER_KEYS,
+    "requires", "mitigations", "context", "examples", "scope", "similar", *TRIGGER_KEYS,
 })
+SIMILAR_KEYS: frozenset[str] = frozenset({"examples", "min_similarity", "margin"})
 # Where a rule looks for its exceptions and requirements: the sentence of the match (default),
 # or the whole post ("travellers have moved onto the field" ... "keep your cars locked").
 SCOPES: tuple[str, ...] = ("sentence", "post")
@@ -70,6 +72,7 @@ QUOTED = re.compile(
     r"“[^”\n]*”|\"[^\"\n]*\"|(?<![^\W_])‘[^’\n]*’(?![^\W_])|(?<![^\W_])'[^'\n]{2,300}'(?![^\W_])"
 )
 ORDER: tuple[Severity, ...] = (Severity.ERROR, Severity.WARNING, Severity.INFO)
+MAX_SENTENCES = 1000  # distinct sentences the learned rules read per text
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,20 @@ class Trigger:
 
     def __bool__(self) -> bool:
         return bool(self.patterns or self.phrases or self.regex or self.words or self.entities)
+
+
+@dataclass(frozen=True)
+class Similar:
+    """A learned match: sentences whose closest examples (``exemplars/<examples>.yaml``) are at
+    least `min_similarity` similar and `margin` more similar than the ordinary examples."""
+
+    examples: str
+    min_similarity: float
+    margin: float
+
+    def accepts(self, verdict: Verdict) -> bool:
+        return (verdict.label == self.examples and verdict.score >= self.min_similarity
+                and verdict.score - verdict.ordinary >= self.margin)
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,7 @@ class Rule:
     context: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CONTEXT))
     examples: Examples = field(default_factory=Examples)
     scope: str = "sentence"
+    similar: Similar | None = None
     source: str = ""
 
 
@@ -248,6 +266,25 @@ def _trigger(raw: Any, where: str, terms: dict[str, list[str]]) -> Trigger:
     return trigger
 
 
+def _similar(raw: Any, where: str) -> Similar | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - SIMILAR_KEYS or "examples" not in raw:
+        raise ValueError(f"{where}.similar must be a mapping of {', '.join(sorted(SIMILAR_KEYS))}"
+                         " with 'examples'")
+    examples = raw["examples"]
+    if examples == ORDINARY or not (EXEMPLAR_DIR / f"{examples}.yaml").is_file():
+        raise ValueError(f"{where}.similar.examples: no example file {examples}.yaml "
+                         f"in {EXEMPLAR_DIR}")
+    values = {}
+    for key, default in (("min_similarity", 0.5), ("margin", 0.05)):
+        value = raw.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1 <= value <= 1:
+            raise ValueError(f"{where}.similar.{key} must be a number between -1 and 1")
+        values[key] = float(value)
+    return Similar(examples, values["min_similarity"], values["margin"])
+
+
 def _context(raw: Any, base: dict[str, str], where: str) -> dict[str, str]:
     if raw is None:
         return dict(base)
@@ -288,8 +325,9 @@ def _rule(raw: Any, pack: dict[str, Any], terms: dict[str, list[str]], where: st
     if severity not in SEVERITIES:
         raise ValueError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
     match = _trigger({k: raw[k] for k in TRIGGER_KEYS if k in raw}, where, terms)
-    if not match:
-        raise ValueError(f"{where}: needs patterns, phrases, regex, words or entities")
+    similar = _similar(raw.get("similar"), where)
+    if not match and similar is None:
+        raise ValueError(f"{where}: needs patterns, phrases, regex, words, entities or similar")
     examples = raw.get("examples") or {}
     if not isinstance(examples, dict) or set(examples) - {"fire", "pass"}:
         raise ValueError(f"{where}: examples must be a mapping with 'fire' and/or 'pass'")
@@ -316,6 +354,7 @@ def _rule(raw: Any, pack: dict[str, Any], terms: dict[str, list[str]], where: st
             passes=_string_list(examples.get("pass", []), f"{where}.examples.pass"),
         ),
         scope=scope,
+        similar=similar,
     )
 
 
@@ -482,6 +521,30 @@ def _collect(engine: _Engine, doc: Doc) -> Hits:
     return hits
 
 
+def _similar_hits(doc: Doc, rules: list[Rule], hits: Hits) -> dict[tuple[int, int], Verdict]:
+    """Add a match for every sentence a `similar` rule accepts; return why, per sentence span.
+
+    Only sentences of a few words or more are embedded, each distinct sentence once, and at
+    most MAX_SENTENCES of them (about 7 s): a post is a few sentences, and the patterns still
+    read all of a longer text.
+    """
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for sent in doc.sents:
+        text = sent.text
+        if worth_embedding(text) and (text.strip() in spans or len(spans) < MAX_SENTENCES):
+            start = sent.start_char + len(text) - len(text.lstrip())
+            spans.setdefault(text.strip(), []).append((start, start + len(text.strip())))
+    verdicts = classify(list(spans))
+    why: dict[tuple[int, int], Verdict] = {}
+    for span, verdict in ((span, v) for places, v in zip(spans.values(), verdicts, strict=True)
+                          for span in places):
+        for rule in rules:
+            if rule.similar is not None and rule.similar.accepts(verdict):
+                hits[f"{rule.id}#match"].append(span)
+                why[span] = verdict
+    return why
+
+
 def _longest_first(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Non-overlapping spans, preferring the longest: one finding per phrase, not per word."""
     chosen: list[tuple[int, int]] = []
@@ -512,13 +575,24 @@ def _sentence(doc: Doc, start: int, end: int) -> tuple[Span, Span]:
 
 
 def _contexts(engine: _Engine, doc: Doc, rule: Rule, span: Span, sent: Span,
-              quotes: list[tuple[int, int]], hits: Hits) -> list[tuple[str, str]]:
-    """The generic contexts present for one match, each with the words that show it."""
+              quotes: list[tuple[int, int]], hits: Hits,
+              learned: bool) -> list[tuple[str, str]]:
+    """The generic contexts present for one match, each with the words that show it.
+
+    A learned match is a whole sentence: it counts as quoted when most of it is inside
+    quotation marks, and its attribution or curriculum cue is inside it, not beside it.
+    """
     found: list[tuple[str, str]] = []
     start, end = span.start_char, span.end_char
-    if any(a <= start and end <= b for a, b in quotes):
+    if learned:
+        inside = sum(max(0, min(end, b) - max(start, a)) for a, b in quotes)
+        is_quoted = inside >= (end - start) / 2
+    else:
+        is_quoted = any(a <= start and end <= b for a, b in quotes)
+    if is_quoted:
         found.append(("quote", "the words are inside a quotation"))
-    attribution = _in_sentence(hits, "@attribution", sent, (start, end))
+    beside = (-1, -1) if learned else (start, end)
+    attribution = _in_sentence(hits, "@attribution", sent, beside)
     if attribution:
         found.append(("attribution", f"the sentence attributes them to someone else "
                                      f"('{doc.text[attribution[0]:attribution[1]]}')"))
@@ -528,7 +602,7 @@ def _contexts(engine: _Engine, doc: Doc, rule: Rule, span: Span, sent: Span,
         found.append(("negation", f"they are negated ('{negations[-1]}')"))
     if sent.text.rstrip().endswith("?"):
         found.append(("question", "the sentence is a question"))
-    curriculum = _in_sentence(hits, "@curriculum", sent, (start, end))
+    curriculum = _in_sentence(hits, "@curriculum", sent, beside)
     if curriculum:
         found.append(("curriculum", f"the sentence describes a curriculum activity "
                                     f"('{doc.text[curriculum[0]:curriculum[1]]}')"))
@@ -546,7 +620,8 @@ def _lower(severity: Severity) -> Severity:
 
 def _apply_rule(engine: _Engine, doc: Doc, rule: Rule, severity: Severity, hits: Hits,
                 quotes: list[tuple[int, int]], allowed: list[tuple[int, int]],
-                field_name: str | None) -> Iterable[Finding]:
+                field_name: str | None,
+                similar: dict[tuple[int, int], Verdict]) -> Iterable[Finding]:
     for start, end in _longest_first(hits.get(f"{rule.id}#match", [])):
         if any(a <= start and end <= b for a, b in allowed):
             continue
@@ -554,13 +629,17 @@ def _apply_rule(engine: _Engine, doc: Doc, rule: Rule, severity: Severity, hits:
         area = doc[:] if rule.scope == "post" else sent
         if _in_sentence(hits, f"{rule.id}#except", area, (-1, -1)):
             continue
-        if rule.requires and not _in_sentence(hits, f"{rule.id}#require", area, (start, end)):
+        verdict = similar.get((start, end)) if rule.similar else None
+        # a learned match is the whole sentence: its requirement is inside it, not beside it
+        beside = (-1, -1) if verdict else (start, end)
+        if rule.requires and not _in_sentence(hits, f"{rule.id}#require", area, beside):
             continue
         final = severity
         notes: list[str] = []
         lowered: list[str] = []
         dropped = False
-        for kind, why in _contexts(engine, doc, rule, span, sent, quotes, hits):
+        for kind, why in _contexts(engine, doc, rule, span, sent, quotes, hits,
+                                   verdict is not None):
             action = "lower" if kind == "mitigation" else rule.context.get(kind, "ignore")
             if action == "drop":
                 dropped = True
@@ -577,6 +656,10 @@ def _apply_rule(engine: _Engine, doc: Doc, rule: Rule, severity: Severity, hits:
                          f"{'; '.join(lowered)}.")
             final = new
         snippet = doc.text[start:end]
+        if verdict is not None:
+            notes.insert(0, f"Closest example: '{verdict.nearest}' (similarity "
+                            f"{verdict.score:.2f}, against {verdict.ordinary:.2f} for the "
+                            f"closest ordinary sentences).")
         yield Finding(
             rule=rule.id,
             category=rule.category,
@@ -589,12 +672,13 @@ def _apply_rule(engine: _Engine, doc: Doc, rule: Rule, severity: Severity, hits:
         )
 
 
-def _deduplicate(findings: list[Finding]) -> list[Finding]:
-    """One finding per overlapping span and category: the most severe, then the longest."""
-    def rank(f: Finding) -> tuple[int, int]:
+def _deduplicate(findings: list[Finding], learned: frozenset[str]) -> list[Finding]:
+    """One finding per overlapping span and category: the most severe, then a pattern's
+    (whose span shows the very words) before a learned one's, then the longest."""
+    def rank(f: Finding) -> tuple[int, bool, int]:
         span = f.location.text
         assert span is not None
-        return f.severity.rank, span.start - span.end
+        return f.severity.rank, f.rule in learned, span.start - span.end
 
     kept: list[Finding] = []
     for finding in sorted(findings, key=rank):
@@ -628,13 +712,14 @@ def check_text(text: str, config: Config, *, field: str | None = None) -> list[F
     quotes = [m.span() for m in QUOTED.finditer(text)]
     allow = _allow_regex(tuple(config.allow))
     allowed = [m.span() for m in allow.finditer(text)] if allow else []
+    levels = {rule.id: config.severity_for(rule.id, rule.category, rule.severity)
+              for rule in engine.rules}
+    learned = [r for r in engine.rules if r.similar is not None and levels[r.id] != "off"]
+    similar = _similar_hits(doc, learned, hits) if learned else {}
     findings: list[Finding] = []
     for rule in engine.rules:
-        if f"{rule.id}#match" not in hits:
+        if f"{rule.id}#match" not in hits or levels[rule.id] == "off":
             continue
-        level = config.severity_for(rule.id, rule.category, rule.severity)
-        if level == "off":
-            continue
-        findings.extend(_apply_rule(engine, doc, rule, Severity(level), hits, quotes, allowed,
-                                    field))
-    return _deduplicate(findings)
+        findings.extend(_apply_rule(engine, doc, rule, Severity(levels[rule.id]), hits, quotes,
+                                    allowed, field, similar))
+    return _deduplicate(findings, frozenset(r.id for r in learned))
