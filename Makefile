@@ -48,7 +48,7 @@ $(FIXTURES): $(STAMP) fixtures/make_fixtures.py
 # Face encodings of the demo register's reference photo, which `check` matches faces against
 # (biometric data: owner-only file, never committed). Incremental: only new photos are encoded.
 $(ENCODINGS): $(FIXTURES) consent_data/pupils.csv consent_data/consents.csv models/manifest.yaml \
-              src/postguard/config.py
+              src/postguard/config.py src/postguard/consent/match.py
 	$(BIN)/postguard register enrol --register consent_data
 
 demo: $(ENCODINGS) tesseract

@@ -375,7 +375,10 @@ class Pipeline:
         def decide() -> list[tuple[int, int, int, int]]:
             if self.matcher is None:
                 return [f.box for f in faces]
-            results = [self.matcher.match(encode_face(pixels, f.box, self.settings)) for f in faces]
+            results = [
+                self.matcher.match(encode_face(pixels, f.box, self.settings, f.align_box))
+                for f in faces
+            ]
             return [f.box for f, r in zip(faces, results, strict=True) if r.pupil_id is None]
 
         boxes = step("encode+match", decide)

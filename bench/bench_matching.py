@@ -99,7 +99,7 @@ def load_probes(images: Path, settings: FaceSettings) -> list[Probe]:
         pixels = decode_image(images / row["file"]).pixels
         faces = detect_faces(pixels, settings)
         probe.boxes = [f.box for f in faces]
-        probe.encodings = [encode_face(pixels, f.box, settings) for f in faces]
+        probe.encodings = [encode_face(pixels, f.box, settings, f.align_box) for f in faces]
         if single and len(faces) == 1:
             probe.reference, _ = encode_reference(pixels, settings)
         probes.append(probe)

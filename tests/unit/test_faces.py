@@ -96,6 +96,29 @@ def test_merge_keeps_every_box_and_never_fuses_two_faces() -> None:
     assert both.box == (10, 10, 82, 50)  # the union of the two boxes it merged
 
 
+def test_faces_are_aligned_in_a_hog_shaped_box_not_the_union() -> None:
+    """The landmark model needs dlib-detector-shaped boxes: HOG's own box when HOG found the
+    face, else CenterFace's box moved down from the forehead and shortened to HOG's shape."""
+    found = {
+        "centerface": (np.array([[100.0, 100, 180, 200], [300, 50, 380, 150]]),
+                       np.array([0.9, 0.8])),
+        "hog": (np.array([[98.0, 114, 182, 196]]), np.array([0.7])),
+    }
+    both, centerface_only = sorted(faces_module._merge(found, 400, 400), key=lambda f: f.box[0])
+    assert both.box == (98, 100, 84, 100)  # the union, for redaction
+    assert both.align_box == (98, 114, 84, 82)  # HOG's box, for encoding
+    x, y, w, h = centerface_only.align_box
+    assert (x, y) == (296, 64) and 0.95 < w / h < 1.15  # below the forehead, about square
+
+
+def test_astronaut_alignment_box_is_inside_the_face_box() -> None:
+    face = best_cover(detect_faces(photo("astronaut"), SETTINGS), ASTRONAUT_FACE)
+    x0, y0, x1, y1 = xyxy(face.box)
+    ax0, ay0, ax1, ay1 = xyxy(face.align_box)
+    assert x0 <= ax0 < ax1 <= x1 and y0 <= ay0 < ay1 <= y1
+    assert (ax1 - ax0) * (ay1 - ay0) < (x1 - x0) * (y1 - y0)
+
+
 def test_non_rgb_input_is_refused() -> None:
     with pytest.raises(FaceDetectionError, match="HxWx3 uint8"):
         detect_faces(np.zeros((64, 64), dtype=np.uint8), SETTINGS)

@@ -117,7 +117,7 @@ def decide_faces(
                 FaceDecision(decision="redact", reason="no pupils enrolled for matching", **base)
             )
             continue
-        match = matcher.match(encode_face(pixels, face.box, settings))
+        match = matcher.match(encode_face(pixels, face.box, settings, face.align_box))
         if match.pupil_id is None:
             reason = f"{match.reason}; a face that matches nobody has no consent"
             decisions.append(

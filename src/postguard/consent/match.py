@@ -35,6 +35,9 @@ LANDMARKS_MODEL = "small"
 ENCODING_SIZE = 128
 # One jitter: encodings must be reproducible so the store can key them by photo and model.
 NUM_JITTERS = 1
+# Which box the landmarks are found in (see DetectedFace.align_box); part of the store's model
+# version, because encodings made with another alignment are not comparable.
+ALIGNMENT = "hog-box"
 
 
 @dataclass(frozen=True)
@@ -81,16 +84,20 @@ def compute_encoding(pixels: np.ndarray, box: tuple[int, int, int, int]) -> np.n
 
 
 def encode_face(
-    pixels: np.ndarray, box: tuple[int, int, int, int], settings: FaceSettings
+    pixels: np.ndarray,
+    box: tuple[int, int, int, int],
+    settings: FaceSettings,
+    align: tuple[int, int, int, int] | None = None,
 ) -> np.ndarray | None:
     """The encoding of the face in `box`, or None when its shorter side is under `min_face_px`.
 
     Small faces give encodings that wander towards other people's, so they are not matched at
-    all: the caller treats them as unknown, which means redacted.
+    all: the caller treats them as unknown, which means redacted. `align` is the box to find
+    the landmarks in (a detected face's `align_box`); the size test is on the face's own box.
     """
     if min(box[2], box[3]) < settings.min_face_px:
         return None
-    return compute_encoding(pixels, box)
+    return compute_encoding(pixels, align or box)
 
 
 def encode_reference(pixels: np.ndarray, settings: FaceSettings) -> tuple[np.ndarray | None, str]:
@@ -104,7 +111,7 @@ def encode_reference(pixels: np.ndarray, settings: FaceSettings) -> tuple[np.nda
         return None, f"reference photo has {len(faces)} faces (needs exactly one)"
     box = faces[0].box
     side = min(box[2], box[3])
-    encoding = encode_face(pixels, box, settings)
+    encoding = encode_face(pixels, box, settings, faces[0].align_box)
     if encoding is None:
         return None, (
             f"reference face too small to encode reliably ({side} px < {settings.min_face_px} px)"

@@ -30,7 +30,7 @@ import numpy as np
 
 from postguard.atomic import atomic_output
 from postguard.config import FaceSettings
-from postguard.consent.match import ENCODING_SIZE, LANDMARKS_MODEL, NUM_JITTERS
+from postguard.consent.match import ALIGNMENT, ENCODING_SIZE, LANDMARKS_MODEL, NUM_JITTERS
 from postguard.consent.register import Register
 from postguard.errors import InputError
 from postguard.modelfiles import manifest
@@ -134,6 +134,7 @@ def model_version(settings: FaceSettings) -> str:
         "models": {name: models[name].sha256 for name in _MODEL_FILES},
         "landmarks": LANDMARKS_MODEL,
         "jitters": NUM_JITTERS,
+        "alignment": ALIGNMENT,
         "settings": {name: getattr(settings, name) for name in _ENCODING_SETTINGS},
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
