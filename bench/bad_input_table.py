@@ -36,7 +36,7 @@ def outcome(case: Case, folder: Path) -> tuple[int, str]:
         args += ["--register", str(case.register(folder / "reg"))]
     if case.unreadable is not None:
         target = draft if case.unreadable == "." else draft / case.unreadable
-        with made_unreadable(target):
+        with made_unreadable(target, case.unreadable_mode):
             done = subprocess.run(
                 [*unreadable_command(), *args], capture_output=True, encoding="utf-8", check=False
             )

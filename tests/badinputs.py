@@ -38,7 +38,8 @@ class Case:
     code: int
     message: str  # words the error line (exit 2) or a blocking finding (exit 1) contains
     register: Callable[[Path], Path] | None = None  # builds a register folder if needed
-    unreadable: str | None = None  # made mode 000 after the build: a path in the draft, "." itself
+    unreadable: str | None = None  # its mode set after the build: a path in the draft, "." itself
+    unreadable_mode: int = 0  # 0o400 for a folder that can be listed but not entered
 
 
 def unreadable_command() -> list[str]:
@@ -61,10 +62,11 @@ def unreadable_command() -> list[str]:
 
 
 @contextlib.contextmanager
-def made_unreadable(path: Path) -> Iterator[None]:
-    """Mode 000 on `path` for the duration, then its mode back (so temporary folders clean up)."""
+def made_unreadable(path: Path, new_mode: int = 0) -> Iterator[None]:
+    """`new_mode` (000) on `path` for the duration, then its mode back (so temporary folders
+    clean up)."""
     mode = stat.S_IMODE(path.stat().st_mode)
-    path.chmod(0)
+    path.chmod(new_mode)
     try:
         yield
     finally:
@@ -332,6 +334,15 @@ CASES: tuple[Case, ...] = (
         2,
         "draft' is not readable",
         unreadable=".",
+    ),
+    Case(
+        "unenterable-folder",
+        "a draft folder that can be listed but not entered (mode 0400)",
+        lambda f: _draft(f, {}),
+        2,
+        "permission denied",
+        unreadable=".",
+        unreadable_mode=0o400,
     ),
     Case(
         "excel-register",

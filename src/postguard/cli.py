@@ -51,6 +51,10 @@ def run(argv: list[str] | None = None) -> int:
     except (InputError, modelfiles.ModelError) as exc:
         typer.echo(f"postguard: error: {exc}", err=True)
         return 2
+    except OSError as exc:  # a file system refusal nobody anticipated: still one line, exit 2
+        where = f"{exc.filename}: " if exc.filename else ""
+        typer.echo(f"postguard: error: {where}{(exc.strerror or str(exc)).lower()}", err=True)
+        return 2
     except typer.Abort:
         typer.echo("postguard: aborted", err=True)
         return 2

@@ -9,6 +9,7 @@ published before it can say it is safe.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,6 +160,8 @@ def load_draft(path: Path, extra_images: list[Path] | None = None) -> Draft:
     """Load a draft folder, or a text file plus `--image` files."""
     extra_images = extra_images or []
     if path.is_dir():
+        if not os.access(path, os.R_OK | os.X_OK):
+            raise InputError(path, "permission denied: the folder cannot be listed or entered")
         candidates = [path / name for name in TEXT_NAMES if (path / name).is_file()]
         if not candidates:
             raise InputError(path, "not a draft: folder has no post.md or post.txt")

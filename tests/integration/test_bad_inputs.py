@@ -25,7 +25,7 @@ def _run_unreadable(case: Case, draft: Path, args: list[str | Path]) -> Result:
     except LookupError as exc:
         pytest.skip(f"cannot make a file unreadable here: {exc}")
     target = draft if case.unreadable == "." else draft / str(case.unreadable)
-    with made_unreadable(target):
+    with made_unreadable(target, case.unreadable_mode):
         done = subprocess.run(
             [*command, *map(str, args)],
             capture_output=True,
@@ -66,3 +66,25 @@ def test_bad_input(capsys, tmp_path, case: Case) -> None:
         assert not out.exists(), "no partial output"
     else:
         assert result.json()["verdict"] in ("pass", "warn")
+
+
+def test_output_folder_that_cannot_be_created_is_one_line(tmp_path, demo_draft) -> None:
+    """`--out` under a folder postguard may not write to: exit 2, one line, no traceback."""
+    try:
+        command = unreadable_command()
+    except LookupError as exc:
+        pytest.skip(f"cannot make a folder read-only here: {exc}")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    with made_unreadable(locked, 0o500):
+        done = subprocess.run(
+            [*command, "check", str(demo_draft), "--out", str(locked / "out")],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr == f"postguard: error: {locked / 'out'}: permission denied\n"
+    assert not (locked / "out").exists()
