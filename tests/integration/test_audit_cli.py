@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
+
+from badinputs import made_unreadable, unreadable_command
 from cli_helpers import invoke
 
 
@@ -61,3 +65,24 @@ def test_audit_input_errors(capsys, tmp_path):
     (tmp_path / "empty").mkdir()
     empty = invoke(capsys, "audit", tmp_path / "empty")
     assert empty.code == 2 and "no drafts found" in empty.err and empty.out == ""
+
+
+def test_audit_carries_on_past_drafts_it_may_not_read(tmp_path, demo_draft):
+    """Permission bits count (even for root, through setpriv): each locked draft is one ERROR
+    line and every readable draft is still checked."""
+    try:
+        command = unreadable_command()
+    except LookupError as exc:
+        pytest.skip(f"cannot make a folder unreadable here: {exc}")
+    archive = _archive(tmp_path, demo_draft)
+    (archive / "2026-08-broken").rename(archive / "2026-08-locked")
+    (archive / "2026-08-locked" / "post.md").write_text("Sports day results.", "utf-8")
+    with made_unreadable(archive / "2026-08-locked"):
+        done = subprocess.run([*command, "audit", str(archive)], capture_output=True, text=True,
+                              timeout=600, check=False)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert lines[1] == (f"ERROR {archive}/2026-08-locked: permission denied: the folder cannot "
+                        "be listed or entered")
+    assert lines[2] == f"PASS  {archive}/2026-09-trip"
+    assert lines[-1] == "4 posts checked, 1 could not be read"
