@@ -31,6 +31,17 @@ def test_vectors_are_unit_length_and_deterministic() -> None:
     assert np.array_equal(vectors[0], vectors[2])
 
 
+def test_a_sentence_vector_does_not_depend_on_its_batch() -> None:
+    """Sentences are grouped by length for speed; a post must get the same verdict for a
+    sentence whatever else it holds."""
+    long = ("Year 6 had a wonderful time at the seaside on Friday and every child behaved "
+            "impeccably, which made the staff who went with them incredibly proud.")
+    alone = encoder().encode([NEW_POLITICAL])[0]
+    mixed = encoder().encode([long, "Well done to the choir today", NEW_POLITICAL, long])
+    assert np.array_equal(mixed[2], alone)
+    assert np.array_equal(mixed[0], mixed[3])
+
+
 def test_a_paraphrase_is_closer_than_another_subject() -> None:
     a, b, c = encoder().encode([
         "The school will be closed on Friday because of the snow.",
@@ -77,14 +88,16 @@ def test_vectors_of_the_examples_are_cached_and_a_bad_cache_is_rebuilt(
     built = exemplar_set(folder)
     cached = list((tmp_path / "postguard").glob("exemplars-*.npy"))
     assert len(cached) == 1 and np.array_equal(np.load(cached[0]), built.vectors)
-    cached[0].write_bytes(b"not a numpy file")
-    exemplar_set.cache_clear()
-    try:
-        again = exemplar_set(folder)
-    finally:
+    good = cached[0].read_bytes()
+    for bad in (b"not a numpy file", b"", good[: len(good) // 2]):
+        cached[0].write_bytes(bad)
         exemplar_set.cache_clear()
-    assert np.array_equal(again.vectors, built.vectors)
-    assert np.array_equal(np.load(cached[0]), built.vectors), "the bad cache was replaced"
+        try:
+            again = exemplar_set(folder)
+        finally:
+            exemplar_set.cache_clear()
+        assert np.array_equal(again.vectors, built.vectors)
+        assert np.array_equal(np.load(cached[0]), built.vectors), "the bad cache was replaced"
 
 
 def test_a_learned_finding_names_the_sentence_and_its_closest_example() -> None:

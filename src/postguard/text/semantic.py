@@ -39,6 +39,7 @@ EXEMPLAR_DIR = Path(__file__).parent / "exemplars"
 ORDINARY = "ordinary"
 MAX_TOKENS = 128  # sentences longer than this are judged on their first 128 word pieces
 MIN_WORDS = 4  # "Well done, Year 6!" carries no stance worth a model run
+DIMENSIONS = 384  # all-MiniLM-L6-v2's vector size
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -65,7 +66,7 @@ class SentenceEncoder:
             ) from None
         self._tokenizer = Tokenizer.from_file(str(model_path("sentence_tokenizer")))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer.no_padding()  # tokenizer.json pads to 128; we pad per group of lengths
         options = ort.SessionOptions()
         # one thread: the 2-core budget is shared with face detection, and a batch check runs
         # several posts side by side
@@ -80,12 +81,26 @@ class SentenceEncoder:
         self.version = manifest()["sentence_encoder"].sha256[:16]
 
     def encode(self, sentences: list[str]) -> np.ndarray:
-        """One row per sentence. Sentences are run in one padded batch, shortest first."""
-        if not sentences:
-            return np.zeros((0, 384), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(sentences)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        """One row per sentence. Sentences of similar length run together: padding a short
+        sentence to a long one's length costs model time for nothing (a sentence's vector does
+        not depend on what it is batched with)."""
+        out = np.zeros((len(sentences), DIMENSIONS), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(sentences) if sentences else []
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        while order:
+            limit = len(encodings[order[0]].ids) * 1.25 + 4
+            group = [i for i in order if len(encodings[i].ids) <= limit]
+            order = order[len(group):]
+            out[group] = self._run([encodings[i] for i in group])
+        return out
+
+    def _run(self, encodings: list) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, e in enumerate(encodings):
+            ids[row, :len(e.ids)] = e.ids
+            mask[row, :len(e.ids)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self._inputs:
             feeds["token_type_ids"] = np.zeros_like(ids)
@@ -151,10 +166,10 @@ def exemplar_set(directory: Path = EXEMPLAR_DIR) -> ExemplarSet:
     cache = _cache_dir() / f"exemplars-{digest[:24]}.npy"
     try:
         vectors = np.load(cache, allow_pickle=False)
-        if vectors.shape[0] == len(sentences):
+        if vectors.shape == (len(sentences), DIMENSIONS) and vectors.dtype == np.float32:
             return ExemplarSet(labels, sentences, vectors)
-    except (OSError, ValueError):
-        pass
+    except (OSError, ValueError, EOFError):
+        pass  # missing, truncated or foreign: computed again below and replaced
     vectors = np.concatenate(
         [model.encode(list(sentences[i:i + 64])) for i in range(0, len(sentences), 64)]
     )
@@ -185,7 +200,7 @@ def classify(sentences: list[str], k: int = 3, directory: Path = EXEMPLAR_DIR) -
     for j, name in enumerate(names):
         rows = examples.rows[name]
         part = sims[:, rows]
-        top = np.sort(part, axis=1)[:, -k:]
+        top = np.partition(part, -k, axis=1)[:, -k:] if part.shape[1] > k else part
         scores[:, j] = top.mean(axis=1)
         nearest[:, j] = rows[part.argmax(axis=1)]
     ordinary = names.index(ORDINARY)
