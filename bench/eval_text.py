@@ -23,7 +23,7 @@ from postguard.text.rules import active_rules, check_text
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "text"
-# dev.yaml (tuning allowed); test.yaml and holdout.yaml (never used for tuning: reported)
+# dev.yaml and dev2.yaml (tuning allowed); test.yaml and holdout.yaml (never used for tuning)
 CORPUS = ROOT / "tests" / "corpus"
 SHARED = ROOT.parent / "shared" / "data" / "text"
 CATEGORIES = ("political", "personal_view", "non_neutral", "offensive", "attack", "pupil_data")
@@ -133,6 +133,7 @@ def main() -> int:
     sections = [corpus(config, "test"), corpus(config, "holdout"),
                 corpus(patterns, "test", ", patterns only"),
                 corpus(patterns, "holdout", ", patterns only"), corpus(config, "dev"),
+                corpus(config, "dev2"),
                 golden(config), shared(config)]
     report = "\n\n".join("\n".join(rows) for rows in sections)
     print(report)
