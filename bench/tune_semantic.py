@@ -1,4 +1,4 @@
-"""How the thresholds of the learned (`similar`) rules were chosen, on the dev split only.
+"""How the thresholds of the learned (`similar`) rules were chosen, on the tuning splits only.
 
 For each category, the share of tuning posts (the dev and dev2 splits) of that category with at
 least one sentence the learned rule would accept (recall of the learned part alone), and the
@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from postguard.text.nlp import build_nlp
+from postguard.text.rules import Similar
 from postguard.text.semantic import Verdict, classify, worth_embedding
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,13 +25,9 @@ SIMILARITIES = (0.40, 0.45, 0.48, 0.50, 0.55)
 MARGINS = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12)
 
 
-def _share(posts: list[list[Verdict]], category: str, sim: float, margin: float) -> float:
+def _share(posts: list[list[Verdict]], rule: Similar) -> float:
     """Percentage of posts with a sentence the rule would accept at these thresholds."""
-    hits = sum(
-        any(v.label == category and v.score >= sim and v.score - v.ordinary >= margin
-            for v in verdicts)
-        for verdicts in posts
-    )
+    hits = sum(any(rule.accepts(v) for v in verdicts) for verdicts in posts)
     return 100 * hits / max(1, len(posts))
 
 
@@ -52,8 +49,8 @@ def main() -> int:
         for sim in SIMILARITIES:
             cells = []
             for margin in MARGINS:
-                recall = _share(members, category, sim, margin)
-                false = _share(ordinary, category, sim, margin)
+                rule = Similar(category, sim, margin)
+                recall, false = _share(members, rule), _share(ordinary, rule)
                 cells.append(f"{recall:5.0f}/{false:<4.1f}")
             print(f"{sim:5.2f} " + "".join(f"{c:>11}" for c in cells))
     return 0

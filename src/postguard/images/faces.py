@@ -234,15 +234,21 @@ def _area(boxes: np.ndarray) -> np.ndarray:
 _CENTERFACE_TO_HOG = np.array([-0.047, 0.142, 0.026, -0.039])
 
 
-def _align_box(boxes: dict[str, np.ndarray], width: int, height: int) -> tuple[int, int, int, int]:
-    if "hog" in boxes:
-        x1, y1, x2, y2 = boxes["hog"]
-    else:
-        box = boxes["centerface"]
-        size = np.array([box[2] - box[0], box[3] - box[1]] * 2)
-        x1, y1, x2, y2 = box + _CENTERFACE_TO_HOG * size
+def _pixels(box: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
+    """A float (x1, y1, x2, y2) box as whole pixels inside the image, rounded outwards."""
+    x1, y1, x2, y2 = box
     left, top = max(0, math.floor(x1)), max(0, math.floor(y1))
     right, bottom = min(width, math.ceil(x2)), min(height, math.ceil(y2))
+    return left, top, right, bottom
+
+
+def _align_box(boxes: dict[str, np.ndarray], width: int, height: int) -> tuple[int, int, int, int]:
+    if "hog" in boxes:
+        box = boxes["hog"]
+    else:
+        cf = boxes["centerface"]
+        box = cf + _CENTERFACE_TO_HOG * np.array([cf[2] - cf[0], cf[3] - cf[1]] * 2)
+    left, top, right, bottom = _pixels(box, width, height)
     return left, top, max(1, right - left), max(1, bottom - top)
 
 
@@ -280,9 +286,7 @@ def _merge(found: dict[str, _Boxes], width: int, height: int) -> list[DetectedFa
 
     faces = []
     for cluster in clusters:
-        x1, y1, x2, y2 = cluster.union
-        left, top = max(0, math.floor(x1)), max(0, math.floor(y1))
-        right, bottom = min(width, math.ceil(x2)), min(height, math.ceil(y2))
+        left, top, right, bottom = _pixels(cluster.union, width, height)
         if right <= left or bottom <= top:
             continue  # a box entirely outside the image holds no pixels to protect
         names = tuple(n for n in found if n in cluster.boxes)

@@ -530,10 +530,10 @@ def _similar_hits(doc: Doc, rules: list[Rule], hits: Hits) -> dict[tuple[int, in
     """
     spans: dict[str, list[tuple[int, int]]] = {}
     for sent in doc.sents:
-        text = sent.text
-        if worth_embedding(text) and (text.strip() in spans or len(spans) < MAX_SENTENCES):
-            start = sent.start_char + len(text) - len(text.lstrip())
-            spans.setdefault(text.strip(), []).append((start, start + len(text.strip())))
+        text = sent.text.strip()
+        if worth_embedding(text) and (text in spans or len(spans) < MAX_SENTENCES):
+            start = sent.start_char + len(sent.text) - len(sent.text.lstrip())
+            spans.setdefault(text, []).append((start, start + len(text)))
     verdicts = classify(list(spans))
     why: dict[tuple[int, int], Verdict] = {}
     for span, verdict in ((span, v) for places, v in zip(spans.values(), verdicts, strict=True)

@@ -170,9 +170,7 @@ def exemplar_set(directory: Path = EXEMPLAR_DIR) -> ExemplarSet:
             return ExemplarSet(labels, sentences, vectors)
     except (OSError, ValueError, EOFError):
         pass  # missing, truncated or foreign: computed again below and replaced
-    vectors = np.concatenate(
-        [model.encode(list(sentences[i:i + 64])) for i in range(0, len(sentences), 64)]
-    )
+    vectors = model.encode(list(sentences))
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         with atomic_output(cache) as tmp, open(tmp, "wb") as handle:
