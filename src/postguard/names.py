@@ -75,9 +75,10 @@ def _name_regex(part: str, ocr: bool) -> str:
 def _pupil_pattern(pupil: Pupil, ocr: bool = False) -> re.Pattern[str]:
     forenames = "|".join(_name_regex(n, ocr) for n in pupil.forenames)
     surnames = "|".join(_name_regex(n, ocr) for n in pupil.surnames)
-    # forename, optional middle names/initials, surname, optional possessive
+    # forename, optional middle names/initials, surname, optional possessive; not the tail of
+    # a longer word ("O'Maya"), but an opening quote before the name is no protection
     return re.compile(
-        rf"(?<![\w'])(?:{forenames})(?:\s+[a-z]\.?|\s+[a-z]+)?\s+(?:{surnames})(?:'s|')?(?![\w])"
+        rf"(?<!\w)(?<!\w')(?:{forenames})(?:\s+[a-z]\.?|\s+[a-z]+)?\s+(?:{surnames})(?:'s|')?(?![\w])"
     )
 
 
@@ -107,8 +108,13 @@ def first_name_version(text: str, hits: list[NameHit], register: Register) -> st
         if hit.start < cursor:
             continue
         pieces.append(text[cursor : hit.start])
-        possessive = "'s" if text[hit.start : hit.end].endswith(("'s", "\u2019s")) else ""
-        pieces.append(register.pupils[hit.pupil_id].display_forename + possessive)
+        matched = text[hit.start : hit.end]
+        if matched.endswith(("'s", "\u2019s")):
+            tail = "'s"
+        else:  # a closing quote after an opening one stays; a bare one goes, as before
+            quoted = text[hit.start - 1 : hit.start] in ("'", "\u2018")
+            tail = matched[-1] if quoted and matched.endswith(("'", "\u2019")) else ""
+        pieces.append(register.pupils[hit.pupil_id].display_forename + tail)
         cursor = hit.end
     pieces.append(text[cursor:])
     return "".join(pieces)

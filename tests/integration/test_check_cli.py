@@ -217,7 +217,9 @@ def test_no_report_format_repeats_a_full_name(capsys, tmp_path, demo_draft):
     draft = _post(
         tmp_path / "maya-okafor-100m",
         "---\nimages:\n  - file: maya_okafor_100m.jpg\n    alt: Maya Okafor wins\n---\n"
-        "Great running at sports day! Maya Okafor has ADHD and did brilliantly.",
+        "Great running at sports day! Maya Okafor has ADHD and did brilliantly.\n"
+        "Join Maya Okafor at the town hall rally to stop this government starving our schools "
+        "of money.",
     )
     (draft / "maya_okafor_100m.jpg").write_bytes((demo_draft / "finish-line.jpg").read_bytes())
     out = tmp_path / "safe"
@@ -228,7 +230,9 @@ def test_no_report_format_repeats_a_full_name(capsys, tmp_path, demo_draft):
     report = invoke(capsys, "check", draft, "--format", "json").json()
     fields = {f["location"].get("field") for f in report["findings"]}
     assert {"filename:Maya_100m.jpg", "alt:Maya_100m.jpg"} <= fields
-    assert "pupil_data.medical_sen" in {f["rule"] for f in report["findings"]}
+    # the learned rule quotes the whole sentence in its explanation: masked there too
+    rules = {f["rule"] for f in report["findings"]}
+    assert {"pupil_data.medical_sen", "political.learned"} <= rules
     assert sorted(p.name for p in out.iterdir()) == ["01-Maya_100m.jpg", "post.md"]
     assert "okafor" not in (out / "post.md").read_text(encoding="utf-8").lower()
 

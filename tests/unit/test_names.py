@@ -29,6 +29,8 @@ def register():
         ("Amelia R. Jones painted this", "P1001"),
         ("amelia_jones_sports_day", "P1001"),
         ("amelia-jones-1", "P1001"),
+        ("The card read 'Maya Okafor, Star of the Week'", "P1002"),
+        ("‘Jack O’Brien’ was written on the trophy", "P1005"),
     ],
 )
 def test_full_name_found(register, text, pupil):
@@ -47,6 +49,7 @@ def test_full_name_found(register, text, pupil):
         "Mr Oliver Brown led assembly",
         "Amelia and Maya Okafo painted",
         "Jane Eyre is our class reader",
+        "D'Amelia Jones won",
     ],
 )
 def test_not_a_full_name(register, text):
@@ -57,3 +60,10 @@ def test_first_name_version_keeps_the_sentence(register):
     text = "A special mention for Maya Okafor's record and Jack O’Brien's goal."
     fixed = first_name_version(text, find_full_names(text, register), register)
     assert fixed == "A special mention for Maya's record and Jack's goal."
+
+
+def test_first_name_version_keeps_quotation_marks(register):
+    """A name in quotes (as reports quote matched words) loses its surname, not its quotes."""
+    text = "The certificate says 'Maya Okafor' and the cup says ‘Amelia Jones’; Amelia Jones' kit."
+    fixed = first_name_version(text, find_full_names(text, register), register)
+    assert fixed == "The certificate says 'Maya' and the cup says ‘Amelia’; Amelia kit."
