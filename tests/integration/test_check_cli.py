@@ -303,7 +303,7 @@ def test_altered_model_blocks_the_post_and_writes_no_image(tmp_path, demo_draft)
 def test_altered_sentence_model_blocks_the_post(tmp_path):
     """Without its pinned sentence model the text check cannot run: blocked, never passed."""
     manifest = (ROOT / "models" / "manifest.yaml").read_text(encoding="utf-8")
-    pinned = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+    pinned = "9e80251537633bab7d98c9a4f07070371d83f1d28e6994a1f5d93c53de3c5454"  # the model run
     assert pinned in manifest
     tampered = tmp_path / "manifest.yaml"
     tampered.write_text(manifest.replace(pinned, "f" * 64), encoding="utf-8")
@@ -319,7 +319,7 @@ def test_altered_sentence_model_blocks_the_post(tmp_path):
     assert result.returncode == 1, result.stderr
     [failure] = json.loads(result.stdout)["findings"]
     assert failure["rule"] == "input.text" and failure["severity"] == "error"
-    assert "model.onnx: sha256" in failure["message"]
+    assert "all-MiniLM-L6-v2-dynamic-int8.onnx: sha256" in failure["message"]
 
 
 def test_out_beside_the_originals_is_refused(capsys, tmp_path, demo_draft):

@@ -31,13 +31,13 @@ def test_vectors_are_unit_length_and_deterministic() -> None:
     assert np.array_equal(vectors[0], vectors[2])
 
 
-def test_a_sentence_vector_does_not_depend_on_its_batch() -> None:
-    """Sentences are grouped by length for speed; a post must get the same verdict for a
-    sentence whatever else it holds."""
-    long = ("Year 6 had a wonderful time at the seaside on Friday and every child behaved "
-            "impeccably, which made the staff who went with them incredibly proud.")
+def test_a_sentence_vector_does_not_depend_on_the_rest_of_the_post() -> None:
+    """The int8 model scales each input by its own range: a post must get the same verdict for
+    a sentence whatever else it holds, including a sentence of the same length."""
+    same_length = "The county council has confirmed the new bus timetable for the autumn term."
+    loud = "WOW!!! THE COUNCIL HAS FAILED OUR KIDS AGAIN AND NOBODY LISTENS 😡😡😡"
     alone = encoder().encode([NEW_POLITICAL])[0]
-    mixed = encoder().encode([long, "Well done to the choir today", NEW_POLITICAL, long])
+    mixed = encoder().encode([loud, same_length, NEW_POLITICAL, loud, "Well done, choir"])
     assert np.array_equal(mixed[2], alone)
     assert np.array_equal(mixed[0], mixed[3])
 
