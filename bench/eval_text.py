@@ -23,7 +23,8 @@ from postguard.text.rules import active_rules, check_text
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "text"
-# dev.yaml and dev2.yaml (tuning allowed); test.yaml and holdout.yaml (never used for tuning)
+# dev.yaml and dev2.yaml (tuning allowed); test.yaml, holdout.yaml and holdout2.yaml (never used
+# for tuning)
 CORPUS = ROOT / "tests" / "corpus"
 SHARED = ROOT.parent / "shared" / "data" / "text"
 CATEGORIES = ("political", "personal_view", "non_neutral", "offensive", "attack", "pupil_data")
@@ -130,11 +131,12 @@ def main() -> int:
     # the same blind splits with the learned (sentence-similarity) rules switched off, to show
     # what they add
     patterns = Config(disabled_rules=[r.id for r in active_rules(config) if r.similar])
-    sections = [corpus(config, "test"), corpus(config, "holdout"),
-                corpus(patterns, "test", ", patterns only"),
-                corpus(patterns, "holdout", ", patterns only"), corpus(config, "dev"),
-                corpus(config, "dev2"),
-                golden(config), shared(config)]
+    blind = ("test", "holdout", "holdout2")
+    sections = [
+        *(corpus(config, split) for split in blind),
+        *(corpus(patterns, split, ", patterns only") for split in blind),
+        corpus(config, "dev"), corpus(config, "dev2"), golden(config), shared(config),
+    ]
     report = "\n\n".join("\n".join(rows) for rows in sections)
     print(report)
     if "--write" in sys.argv[1:]:
