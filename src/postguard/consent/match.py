@@ -8,30 +8,30 @@ children more. So a match is accepted only when it is close (`match_distance`, 0
 closer than any other pupil (`match_margin`, 0.10), and the face is big enough to encode
 (`min_face_px`); anything else is "unknown".
 
-face_recognition loads four model files when it is imported (about 2 s), so it is imported
-lazily, after postguard.modelfiles has checked those files against their pinned hashes.
+The encoding is face_recognition's (dlib's ResNet on a face aligned by the 5-point landmark
+model), computed by calling dlib with the same two model files directly: importing
+face_recognition loads four model files, two of them unused, which cost 1.4 s on every check with
+a face. tests/unit/test_match.py holds our encodings to face_recognition's, bit for bit. The files
+are checked against their pinned hashes before dlib reads them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from types import ModuleType
+from typing import Any
 
 import numpy as np
-from PIL import ImageFile
 
 from postguard.config import FaceSettings
 from postguard.images.faces import detect_faces
 from postguard.modelfiles import model_path
 
-# Every file face_recognition loads at import time, verified before it gets the chance.
-_FACE_RECOGNITION_MODELS = ("face_encoder", "landmarks_5", "landmarks_68", "cnn_detector")
 # Landmarks for aligning the face before encoding. The 5-point model is the one dlib pairs with
 # its encoder, it is CC0 (the 68-point model is research-only iBUG 300-W data) and on the shared
 # photos it separated identities as well as the 68-point one did (same person: max 0.57 vs 0.58;
 # different people: min 0.58 vs 0.59, 73 faces of 18 people, boxes from our own detector).
-LANDMARKS_MODEL = "small"
+LANDMARKS_MODEL = "small"  # face_recognition's name for it; part of the store's model version
 ENCODING_SIZE = 128
 # One jitter: encodings must be reproducible so the store can key them by photo and model.
 NUM_JITTERS = 1
@@ -50,19 +50,15 @@ class MatchResult:
 
 
 @cache
-def _face_recognition() -> ModuleType:
-    """face_recognition, imported once and only after its model files proved to be ours.
+def _dlib_models() -> tuple[Any, Any]:
+    """The landmark model and the encoder, loaded once, after their files proved to be ours.
 
     Raises postguard.modelfiles.ModelError when a file is missing or altered.
     """
-    for name in _FACE_RECOGNITION_MODELS:
-        model_path(name)
-    import face_recognition
+    landmarks, encoder = model_path("landmarks_5"), model_path("face_encoder")
+    import dlib
 
-    # face_recognition sets this process-wide at import, which would make Pillow accept
-    # truncated photos silently from then on: postguard must refuse them (fail closed).
-    ImageFile.LOAD_TRUNCATED_IMAGES = False
-    return face_recognition
+    return dlib.shape_predictor(str(landmarks)), dlib.face_recognition_model_v1(str(encoder))
 
 
 def compute_encoding(pixels: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
@@ -72,15 +68,13 @@ def compute_encoding(pixels: np.ndarray, box: tuple[int, int, int, int]) -> np.n
     for checks that compare a face with itself (redaction verification), where a noisy
     encoding of a small face is still better than none.
     """
+    import dlib
+
+    landmarks, encoder = _dlib_models()
     x, y, w, h = box
-    location = (y, x + w, y + h, x)  # face_recognition's (top, right, bottom, left)
-    encodings = _face_recognition().face_encodings(
-        np.ascontiguousarray(pixels),  # dlib refuses strided views such as crops
-        known_face_locations=[location],
-        num_jitters=NUM_JITTERS,
-        model=LANDMARKS_MODEL,
-    )
-    return np.asarray(encodings[0], dtype=np.float64)
+    image = np.ascontiguousarray(pixels)  # dlib refuses strided views such as crops
+    shape = landmarks(image, dlib.rectangle(x, y, x + w, y + h))
+    return np.asarray(encoder.compute_face_descriptor(image, shape, NUM_JITTERS), dtype=np.float64)
 
 
 def encode_face(
