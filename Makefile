@@ -80,4 +80,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench fixtures
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache fixtures/demo/*.jpg fixtures/demo/*.png consent_data/reference consent_data/.encodings
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache fixtures/demo/*.jpg fixtures/demo/*.png consent_data/reference consent_data/.encodings models/derived
