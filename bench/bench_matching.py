@@ -34,7 +34,6 @@ Usage: .venv/bin/python bench/bench_matching.py [IMAGES_DIR] [--faces KEY=VALUE 
 
 from __future__ import annotations
 
-import argparse
 import csv
 import re
 import sys
@@ -43,7 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from bench_faces import DEFAULT_DIR, load_avg, parse_settings
+from bench_faces import image_bench_parser, labelled_settings, load_avg
 
 from postguard.config import FaceSettings
 from postguard.consent.match import FaceMatcher, encode_face, encode_reference
@@ -171,14 +170,10 @@ def evaluate(probes: list[Probe], references: dict[str, Probe], settings: FaceSe
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("images", nargs="?", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--faces", action="append", default=[], metavar="KEY=VALUE")
-    args = parser.parse_args()
-    if not (args.images / "LABELS.tsv").is_file():
-        print(f"bench_matching: {args.images} has no LABELS.tsv; matching benchmark skipped.")
+    args = image_bench_parser(__doc__).parse_args()
+    settings = labelled_settings(args, "bench_matching")
+    if settings is None:
         return 0
-    settings = parse_settings(args.faces)
     print("## Consent matching on the shared photos\n")
     print(f"Load average at start: {load_avg()}; postguard {settings}\n")
     probes = load_probes(args.images, settings)
