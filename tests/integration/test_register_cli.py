@@ -252,16 +252,25 @@ def test_status_counts(capsys, reg, tmp_path):
     assert purposes["website"] == 3 and purposes["biometric_matching"] == 1
     assert purposes["press"] == 0 and purposes["name_full"] == 1
 
+    assert "enrolled from one photo only" not in before
     invoke(capsys, "register", "enrol", "--register", reg)
     after = _status(capsys, "--register", reg)
     assert after["pupils enrolled"] == "1 (1 encoding)"
     assert after["missing encodings"] == "0"
+    assert after["enrolled from one photo only"].startswith("1 (P1002): a second reference photo")
 
     stricter = tmp_path / "postguard.toml"
     stricter.write_text("[faces]\nmin_face_px = 90\n", encoding="utf-8")
     changed = _status(capsys, "--register", reg, "--config", stricter)
     assert changed["stale encodings"] == "1 (face model or settings changed: P1002)"
     assert changed["missing encodings"] == "1 (P1002)"
+
+    # a second photo of the same pupil (another crop of the astronaut) settles it
+    _save(photo("astronaut")[0:360, 60:420], reg / "reference" / "P1002" / "maya-2024.jpg")
+    invoke(capsys, "register", "enrol", "--register", reg)
+    two = _status(capsys, "--register", reg)
+    assert two["pupils enrolled"] == "1 (2 encodings)"
+    assert "enrolled from one photo only" not in two
 
 
 def test_check_redacts_faces_until_enrolled_then_consents(capsys, reg, demo_draft):

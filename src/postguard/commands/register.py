@@ -126,6 +126,12 @@ def status(register: RegisterOption = None, config: ConfigOption = None) -> None
     typer.echo(
         f"pupils enrolled: {len(state.enrolled_pupils)} ({plural(len(state.usable), 'encoding')})"
     )
+    if state.single_photo_pupils:
+        typer.echo(
+            f"enrolled from one photo only: {len(state.single_photo_pupils)} "
+            f"({pupil_list(state.single_photo_pupils)}): a second reference photo each "
+            "recognises them more reliably"
+        )
     stale = f" ({stale_reasons(state.stale)})" if state.stale else ""
     typer.echo(f"stale encodings: {len(state.stale)}{stale}")
     missing = f" ({pupil_list(p.pupil_id for p in state.missing)})" if state.missing else ""
