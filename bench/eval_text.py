@@ -23,8 +23,8 @@ from postguard.text.rules import active_rules, check_text
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden" / "text"
-# dev.yaml and dev2.yaml (tuning allowed); test.yaml, holdout.yaml and holdout2.yaml (never used
-# for tuning)
+# dev.yaml, dev2.yaml and dev3.yaml (tuning allowed); test.yaml, holdout.yaml and
+# holdout2.yaml (never used for tuning)
 CORPUS = ROOT / "tests" / "corpus"
 SHARED = ROOT.parent / "shared" / "data" / "text"
 CATEGORIES = ("political", "personal_view", "non_neutral", "offensive", "attack", "pupil_data")
@@ -135,7 +135,8 @@ def main() -> int:
     sections = [
         *(corpus(config, split) for split in blind),
         *(corpus(patterns, split, ", patterns only") for split in blind),
-        corpus(config, "dev"), corpus(config, "dev2"), golden(config), shared(config),
+        *(corpus(config, split) for split in ("dev", "dev2", "dev3")),
+        golden(config), shared(config),
     ]
     report = "\n\n".join("\n".join(rows) for rows in sections)
     print(report)

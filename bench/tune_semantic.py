@@ -1,7 +1,7 @@
 """How the thresholds of the learned (`similar`) rules were chosen, on the tuning splits only.
 
-For each category, the share of tuning posts (the dev and dev2 splits) of that category with at
-least one sentence the learned rule would accept (recall of the learned part alone), and the
+For each category, the share of tuning posts (the dev, dev2 and dev3 splits) of that category
+with at least one sentence the learned rule would accept (recall of the learned part alone), and the
 share of ordinary tuning posts with one (false alarms), over a grid of `min_similarity` ×
 `margin`. The test and holdout splits are never read here: they stay blind for `make eval`.
 Usage: .venv/bin/python bench/tune_semantic.py
@@ -19,7 +19,7 @@ from postguard.text.rules import Similar
 from postguard.text.semantic import Verdict, classify, worth_embedding
 
 ROOT = Path(__file__).resolve().parents[1]
-TUNING = [ROOT / "tests" / "corpus" / f"{split}.yaml" for split in ("dev", "dev2")]
+TUNING = [ROOT / "tests" / "corpus" / f"{split}.yaml" for split in ("dev", "dev2", "dev3")]
 CATEGORIES = ("political", "personal_view", "non_neutral", "offensive", "attack", "pupil_data")
 SIMILARITIES = (0.40, 0.45, 0.48, 0.50, 0.55)
 MARGINS = (0.02, 0.04, 0.06, 0.08, 0.10, 0.12)
