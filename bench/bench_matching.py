@@ -131,8 +131,10 @@ class Tally:
 def evaluate(
     probes: list[Probe], references: dict[str, list[Probe]], settings: FaceSettings
 ) -> Tally:
-    enrolled = {person: [p.reference for p in photos] for person, photos in references.items()}
-    matcher = FaceMatcher(enrolled, settings)
+    enrolled = {
+        person: np.stack([p.reference for p in photos]) for person, photos in references.items()
+    }
+    matcher = FaceMatcher({person: list(refs) for person, refs in enrolled.items()}, settings)
     used = {probe.file for photos in references.values() for probe in photos}
     tally = Tally()
     for probe in probes:
@@ -146,7 +148,7 @@ def evaluate(
             if encoding is not None:
                 for person, refs in enrolled.items():
                     if person not in probe.people:
-                        distance = float(np.linalg.norm(np.stack(refs) - encoding, axis=1).min())
+                        distance = float(np.linalg.norm(refs - encoding, axis=1).min())
                         tally.closest_impostor = min(tally.closest_impostor, distance)
             result = matcher.match(encoding)
             closest.append(result.reason)
